@@ -1,0 +1,21 @@
+// The test harness: real servers as child processes, for tests in any workspace.
+// import { elasticsearchForTests, startPrometheus, needServer } from '@sluice/testkit';
+export { inCI, needServer } from './ci.js';
+export {
+  ELASTICSEARCH_VERSION,
+  type ElasticsearchServer,
+  elasticsearchForTests,
+  ensureElasticsearchHome,
+  startElasticsearch,
+} from './elasticsearch.js';
+export { ServerStartError, ServerUnavailableError } from './errors.js';
+export { freePort } from './ports.js';
+export { type ManagedProcess, startProcess } from './process.js';
+export {
+  type PrometheusServer,
+  type PromSample,
+  type ScrapeTarget,
+  startPrometheus,
+} from './prometheus.js';
+export { waitFor } from './wait.js';
+export { which } from './which.js';
