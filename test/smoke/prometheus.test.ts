@@ -24,14 +24,18 @@ test('Prometheus: a value served by the test comes back through the query API', 
     );
   });
   await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => endpoint.close(() => resolve())));
   const { port } = endpoint.address() as AddressInfo;
 
   const prom = await needServer(t, () =>
     startPrometheus({ targets: [{ job: 'smoke', target: `127.0.0.1:${port}` }] }),
   );
+  // after-hooks run in order: stop the scraper first, then drop its kept-alive connections.
+  t.after(() => prom?.stop());
+  t.after(() => {
+    endpoint.closeAllConnections();
+    endpoint.close();
+  });
   if (!prom) return;
-  t.after(() => prom.stop());
 
   const sample = await waitFor(
     async () => (await prom.query(`sluice_smoke_answer{run="${run}"}`))[0],

@@ -64,7 +64,6 @@ function tailOf(file: string, lines: number): string {
 }
 
 class Running implements ManagedProcess {
-  private exitedFlag = false;
   readonly exited: Promise<void>;
   private watchdog: ChildProcess | undefined;
 
@@ -74,21 +73,12 @@ class Running implements ManagedProcess {
     readonly logFile: string,
   ) {
     this.exited = new Promise((resolve) => {
-      child.once('exit', () => {
-        this.exitedFlag = true;
-        running.delete(this);
-        this.watchdog?.kill('SIGKILL');
-        resolve();
-      });
+      child.once('exit', () => resolve());
     });
   }
 
   get pid(): number {
     return this.child.pid ?? -1;
-  }
-
-  get hasExited(): boolean {
-    return this.exitedFlag;
   }
 
   /**
@@ -98,7 +88,7 @@ class Running implements ManagedProcess {
   armWatchdog(): void {
     const script =
       'while kill -0 "$0" 2>/dev/null; do sleep 1; done; ' +
-      'kill -TERM -- "-$1" 2>/dev/null; sleep 5; kill -KILL -- "-$1" 2>/dev/null';
+      'kill -TERM "-$1" 2>/dev/null; sleep 5; kill -KILL "-$1" 2>/dev/null';
     this.watchdog = spawn('sh', ['-c', script, String(process.pid), String(this.pid)], {
       detached: true,
       stdio: 'ignore',
@@ -106,8 +96,9 @@ class Running implements ManagedProcess {
     this.watchdog.unref();
   }
 
+  /** Signals every process of the server's group, even when the leader already exited. */
   killGroup(signal: NodeJS.Signals): void {
-    if (this.exitedFlag || this.pid <= 0) return;
+    if (this.pid <= 0) return;
     try {
       process.kill(-this.pid, signal);
     } catch {
@@ -119,17 +110,31 @@ class Running implements ManagedProcess {
     return tailOf(this.logFile, lines);
   }
 
-  async stop(): Promise<void> {
-    if (this.exitedFlag) return;
-    this.killGroup('SIGTERM');
-    const timedOut = await Promise.race([
-      this.exited.then(() => false),
-      sleep(20_000).then(() => true),
-    ]);
-    if (timedOut) {
-      this.killGroup('SIGKILL');
-      await this.exited;
+  /** True while any process of the server's group exists (the leader may exit first). */
+  private groupAlive(): boolean {
+    if (this.pid <= 0) return false;
+    try {
+      process.kill(-this.pid, 0);
+      return true;
+    } catch {
+      return false;
     }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.groupAlive()) return;
+    this.killGroup('SIGTERM');
+    // Wait for every member of the group, not just the leader: a launcher (such as
+    // Elasticsearch's) can exit before the server it started.
+    const deadline = Date.now() + 20_000;
+    while (this.groupAlive() && Date.now() < deadline) await sleep(50);
+    if (this.groupAlive()) {
+      this.killGroup('SIGKILL');
+      while (this.groupAlive()) await sleep(50);
+    }
+    await this.exited;
+    running.delete(this);
+    this.watchdog?.kill('SIGKILL');
   }
 }
 
