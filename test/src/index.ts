@@ -17,5 +17,12 @@ export {
   type ScrapeTarget,
   startPrometheus,
 } from './prometheus.js';
+export {
+  type TsharkLayers,
+  type TsharkOptions,
+  tsharkFields,
+  tsharkPackets,
+  tsharkPath,
+} from './tshark.js';
 export { waitFor } from './wait.js';
 export { which } from './which.js';

@@ -1,0 +1,114 @@
+import { DecodeError } from './errors.js';
+
+/**
+ * A bounds-checked big-endian cursor over a byte range. Every read checks the bound
+ * and throws DecodeError('truncated') instead of reading past it; `sub` carves out a
+ * bounded view so a nested structure can never read into its neighbour.
+ */
+export class Reader {
+  readonly view: DataView;
+  pos: number;
+  readonly end: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    end = buf.length,
+  ) {
+    if (start < 0 || end > buf.length || start > end) {
+      throw new DecodeError('bad_length', `range ${start}..${end} outside ${buf.length} bytes`);
+    }
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws unless `n` more bytes are available; `what` names the structure for the error. */
+  need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.end) {
+      throw new DecodeError(
+        'truncated',
+        `${what}: needs ${n} bytes at offset ${this.pos}, ${this.end - this.pos} left`,
+        this.pos,
+      );
+    }
+  }
+
+  u8(what = 'u8'): number {
+    this.need(1, what);
+    const v = this.view.getUint8(this.pos);
+    this.pos += 1;
+    return v;
+  }
+
+  u16(what = 'u16'): number {
+    this.need(2, what);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(what = 'u32'): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  i32(what = 'i32'): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Unsigned 64-bit as a number when exact (< 2^53), else as a bigint. */
+  u64(what = 'u64'): number | bigint {
+    this.need(8, what);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    if (hi < 0x200000) return hi * 0x100000000 + lo;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** A view (no copy) of the next `n` bytes. */
+  bytes(n: number, what = 'bytes'): Uint8Array {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  skip(n: number, what = 'skip'): void {
+    this.need(n, what);
+    this.pos += n;
+  }
+
+  /** A reader over the next `n` bytes; this reader moves past them. */
+  sub(n: number, what = 'sub'): Reader {
+    this.need(n, what);
+    const r = new Reader(this.buf, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+}
+
+/**
+ * Reads an unsigned big-endian integer of 1..8 bytes at `off` (reduced-size encoding
+ * in IPFIX/v9 sends counters in fewer bytes than their type). Number when exact.
+ */
+export function readUintBE(buf: Uint8Array, off: number, len: number): number | bigint {
+  if (len <= 6) {
+    let v = 0;
+    for (let i = 0; i < len; i++) v = v * 256 + (buf[off + i] as number);
+    return v;
+  }
+  let v = 0n;
+  for (let i = 0; i < len; i++) v = (v << 8n) | BigInt(buf[off + i] as number);
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
