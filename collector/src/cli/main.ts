@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { collectCommand } from './commands/collect.js';
+import { decodeCommand } from './commands/decode.js';
 
 /** Builds the `sluice` program. Each command lives in its own file under ./commands. */
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
       '\nRun `sluice <command> --help` for the options of a command.\nDocs: README.md at the root of the repository.',
     );
   program.addCommand(collectCommand());
+  program.addCommand(decodeCommand());
   return program;
 }
 

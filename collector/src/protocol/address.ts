@@ -57,3 +57,63 @@ export function hexString(b: Uint8Array): string {
   for (const x of b) s += HEX[x];
   return s;
 }
+
+/** Parses dotted IPv4 or IPv6 text (incl. :: and a dotted tail) to bytes; undefined if invalid. */
+export function parseIp(text: string): Uint8Array | undefined {
+  if (text.includes(':')) return parseIpv6(text);
+  return parseIpv4(text);
+}
+
+function parseIpv4(text: string, out = new Uint8Array(4), off = 0): Uint8Array | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i] as string;
+    if (p.length === 0 || p.length > 3) return undefined;
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 0 || n > 255) return undefined;
+    out[off + i] = n;
+  }
+  return out;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(16);
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string): string[] => (s.length === 0 ? [] : s.split(':'));
+  const head = groups(halves[0] as string);
+  const tail = halves.length === 2 ? groups(halves[1] as string) : [];
+  const words: number[] = [];
+  const push = (gs: string[], into: number[]): boolean => {
+    for (let i = 0; i < gs.length; i++) {
+      const g = gs[i] as string;
+      if (g.includes('.') && i === gs.length - 1) {
+        const v4 = parseIpv4(g);
+        if (!v4) return false;
+        into.push(
+          ((v4[0] as number) << 8) | (v4[1] as number),
+          ((v4[2] as number) << 8) | (v4[3] as number),
+        );
+        continue;
+      }
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return false;
+      into.push(Number.parseInt(g, 16));
+    }
+    return true;
+  };
+  const tailWords: number[] = [];
+  if (!push(head, words) || !push(tail, tailWords)) return undefined;
+  const missing = 8 - words.length - tailWords.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
+  const all = [
+    ...words,
+    ...new Array<number>(halves.length === 2 ? missing : 0).fill(0),
+    ...tailWords,
+  ];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = (all[i] as number) >> 8;
+    out[2 * i + 1] = (all[i] as number) & 0xff;
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+import { detectFormat, type ExportFormat } from '../protocol/detect.js';
+import type { DecodeReason } from '../protocol/errors.js';
+import { decodeIpfix, ipfixTemplateFromSnapshot } from '../protocol/ipfix/ipfix.js';
+import { decodeNetflowLegacy } from '../protocol/netflow/legacy.js';
+import type { DecodeInput, ExportResult } from '../protocol/netflow/result.js';
+import { decodeNetflowV9, v9TemplateFromSnapshot } from '../protocol/netflow/v9.js';
+import { SequenceTracker } from '../protocol/sequence.js';
+import {
+  type TemplateLimits,
+  type TemplateSnapshot,
+  TemplateStore,
+} from '../protocol/templates/store.js';
+import { NetflowProducer } from './netflow-producer.js';
+import type { FlowRecord } from './record.js';
+import { type SamplingConfig, SamplingRates } from './sampling.js';
+
+export interface Datagram {
+  readonly bytes: Uint8Array;
+  /** Exporter (UDP source) address as text. */
+  readonly exporter: string;
+  readonly exporterPort?: number;
+  /** Arrival time, ms since the Unix epoch. */
+  readonly receivedMs: number;
+}
+
+/** Per-exporter counters, for `sluice decode --stats` and the collector's metrics. */
+export interface ExporterStats {
+  datagrams: number;
+  records: number;
+  byFormat: Partial<Record<ExportFormat, number>>;
+  errors: Partial<Record<DecodeReason, number>>;
+  sequenceGaps: number;
+  sequenceMissing: number;
+  sequenceResets: number;
+  /** First message seen per error reason (logged once per cause and exporter). */
+  firstError: Partial<Record<DecodeReason, string>>;
+}
+
+export interface DecodeOutcome {
+  records: FlowRecord[];
+  format: ExportFormat | undefined;
+  issues: { reason: DecodeReason; message: string }[];
+}
+
+export interface FlowDecoderOptions {
+  templateLimits?: Partial<TemplateLimits>;
+  sampling?: SamplingConfig;
+  /** Exporters tracked in statistics; beyond this their datagrams still decode. */
+  maxExporterStats?: number;
+}
+
+/**
+ * Datagram in, normalized records out, for every format: detects the format, runs its
+ * decoder against the shared template state, maps the result to flow records, and
+ * keeps per-exporter counts of records, errors by reason and sequence gaps.
+ * Never throws on bad input.
+ */
+export class FlowDecoder {
+  readonly templates: TemplateStore;
+  readonly sequences = new SequenceTracker();
+  private readonly producer: NetflowProducer;
+  private readonly stats = new Map<string, ExporterStats>();
+  private readonly maxExporterStats: number;
+
+  constructor(opts: FlowDecoderOptions = {}) {
+    this.templates = new TemplateStore(opts.templateLimits);
+    this.producer = new NetflowProducer(new SamplingRates(opts.sampling));
+    this.maxExporterStats = opts.maxExporterStats ?? 10_000;
+  }
+
+  private statsFor(exporter: string): ExporterStats | undefined {
+    let s = this.stats.get(exporter);
+    if (!s && this.stats.size < this.maxExporterStats) {
+      s = {
+        datagrams: 0,
+        records: 0,
+        byFormat: {},
+        errors: {},
+        sequenceGaps: 0,
+        sequenceMissing: 0,
+        sequenceResets: 0,
+        firstError: {},
+      };
+      this.stats.set(exporter, s);
+    }
+    return s;
+  }
+
+  decode(d: Datagram): DecodeOutcome {
+    const stats = this.statsFor(d.exporter);
+    if (stats) stats.datagrams += 1;
+    const format = detectFormat(d.bytes);
+    const out: DecodeOutcome = { records: [], format, issues: [] };
+    if (format === undefined) {
+      this.issue(
+        stats,
+        out,
+        'unknown_version',
+        `no flow export format recognised (${d.bytes.length} bytes)`,
+      );
+      return out;
+    }
+    if (stats) stats.byFormat[format] = (stats.byFormat[format] ?? 0) + 1;
+    if (format === 'sflow') {
+      this.issue(stats, out, 'unknown_format', 'sFlow decoding is not wired yet');
+      return out;
+    }
+    const input: DecodeInput = {
+      exporter: d.exporter,
+      receivedMs: d.receivedMs,
+      store: this.templates,
+    };
+    const res: ExportResult =
+      format === 'netflow-v9'
+        ? decodeNetflowV9(d.bytes, input)
+        : format === 'ipfix'
+          ? decodeIpfix(d.bytes, input)
+          : decodeNetflowLegacy(d.bytes, input);
+    for (const i of res.issues) this.issue(stats, out, i.reason, i.message);
+    if (res.ctx && res.ctx.version !== 1) {
+      const obs = this.sequences.observe(
+        `${d.exporter}/${res.ctx.version}/${res.ctx.domain}`,
+        res.ctx.sequence,
+        res.sequenceIncrement,
+      );
+      if (stats && obs.event === 'gap') {
+        stats.sequenceGaps += 1;
+        stats.sequenceMissing += obs.missing;
+      } else if (stats && obs.event === 'reset') stats.sequenceResets += 1;
+    }
+    out.records = this.producer.produce(res, d.exporterPort);
+    if (stats) stats.records += out.records.length;
+    return out;
+  }
+
+  /**
+   * Held data sets whose template never came within the TTL: counted as
+   * template_missing against their exporter (their bytes remain in the raw journal).
+   */
+  expire(nowMs: number): number {
+    return this.countMissing(this.templates.expire(nowMs));
+  }
+
+  /** At the end of a finite input (a capture file), every held set is reported. */
+  drain(): number {
+    return this.countMissing(this.templates.drainPending());
+  }
+
+  private countMissing(sets: ReturnType<TemplateStore['drainPending']>): number {
+    for (const p of sets) {
+      const stats = this.statsFor(p.ctx.exporter);
+      const msg = `no template ${p.templateId} from ${p.ctx.exporter} domain ${p.ctx.domain} arrived for held data`;
+      this.issue(stats, undefined, 'template_missing', msg);
+    }
+    return sets.length;
+  }
+
+  private issue(
+    stats: ExporterStats | undefined,
+    out: DecodeOutcome | undefined,
+    reason: DecodeReason,
+    message: string,
+  ): void {
+    out?.issues.push({ reason, message });
+    if (!stats) return;
+    stats.errors[reason] = (stats.errors[reason] ?? 0) + 1;
+    stats.firstError[reason] ??= message;
+  }
+
+  exporterStats(): ReadonlyMap<string, ExporterStats> {
+    return this.stats;
+  }
+
+  snapshotTemplates(): TemplateSnapshot {
+    return this.templates.snapshot();
+  }
+
+  restoreTemplates(snap: TemplateSnapshot): number {
+    return this.templates.restore(snap, (version, id, fields, scopeCount, options) =>
+      version === 9
+        ? v9TemplateFromSnapshot(id, fields, scopeCount, options)
+        : ipfixTemplateFromSnapshot(id, fields, scopeCount, options),
+    );
+  }
+}

@@ -1,0 +1,181 @@
+import { ipv4ToString } from '../address.js';
+import { DecodeError } from '../errors.js';
+import { type ElementInfo, elementFor } from '../ipfix/registry/index.js';
+import { Reader } from '../reader.js';
+import type { FieldValue, FlowField, PacketContext } from '../templates/types.js';
+import { type DecodeInput, type ExportResult, emptyResult } from './result.js';
+
+/**
+ * NetFlow v1, v5 and v7: fixed layouts (Cisco's NetFlow export datagram formats).
+ * Their fields are mapped to the IANA elements IPFIX inherited from them, so one
+ * document mapping serves every format (Elastic's NetFlow integration does the same).
+ */
+
+type Kind = 'ip' | 'u8' | 'u16' | 'u32';
+interface Slot {
+  readonly offset: number;
+  readonly kind: Kind;
+  readonly info: ElementInfo;
+}
+
+const ie = (id: number) => elementFor(0, id);
+
+/** v7's router_sc (the router a Catalyst shortcut bypassed) has no IANA element. */
+const ROUTER_SC: ElementInfo = {
+  enterprise: 0,
+  id: 0,
+  name: 'routerSc',
+  field: 'router_sc',
+  type: 'ipv4Address',
+};
+
+// Offsets within a record. Element ids: 8 sourceIPv4Address, 12 destinationIPv4Address,
+// 15 ipNextHopIPv4Address, 10 ingressInterface, 14 egressInterface, 2 packetDeltaCount,
+// 1 octetDeltaCount, 22 flowStartSysUpTime, 21 flowEndSysUpTime, 7/11 ports,
+// 4 protocolIdentifier, 5 ipClassOfService, 6 tcpControlBits, 16/17 BGP AS,
+// 9/13 prefix lengths.
+const COMMON: readonly Slot[] = [
+  { offset: 0, kind: 'ip', info: ie(8) },
+  { offset: 4, kind: 'ip', info: ie(12) },
+  { offset: 8, kind: 'ip', info: ie(15) },
+  { offset: 12, kind: 'u16', info: ie(10) },
+  { offset: 14, kind: 'u16', info: ie(14) },
+  { offset: 16, kind: 'u32', info: ie(2) },
+  { offset: 20, kind: 'u32', info: ie(1) },
+  { offset: 24, kind: 'u32', info: ie(22) },
+  { offset: 28, kind: 'u32', info: ie(21) },
+  { offset: 32, kind: 'u16', info: ie(7) },
+  { offset: 34, kind: 'u16', info: ie(11) },
+];
+
+const V1_RECORD: readonly Slot[] = [
+  ...COMMON,
+  // 36: pad (2 bytes)
+  { offset: 38, kind: 'u8', info: ie(4) },
+  { offset: 39, kind: 'u8', info: ie(5) },
+  { offset: 40, kind: 'u8', info: ie(6) },
+  // 41..47: padding and reserved
+];
+
+const V5_RECORD: readonly Slot[] = [
+  ...COMMON,
+  // 36: pad (1 byte)
+  { offset: 37, kind: 'u8', info: ie(6) },
+  { offset: 38, kind: 'u8', info: ie(4) },
+  { offset: 39, kind: 'u8', info: ie(5) },
+  { offset: 40, kind: 'u16', info: ie(16) },
+  { offset: 42, kind: 'u16', info: ie(17) },
+  { offset: 44, kind: 'u8', info: ie(9) },
+  { offset: 45, kind: 'u8', info: ie(13) },
+  // 46: pad (2 bytes)
+];
+
+const V7_RECORD: readonly Slot[] = [
+  ...V5_RECORD,
+  // 46: flags2 (which fields are valid in a Catalyst shortcut), 48: router_sc
+  { offset: 48, kind: 'ip', info: ROUTER_SC },
+];
+
+interface Layout {
+  readonly version: 1 | 5 | 7;
+  readonly header: number;
+  readonly record: number;
+  readonly slots: readonly Slot[];
+  /** Cisco's documented maximum records per datagram. */
+  readonly maxCount: number;
+}
+
+const LAYOUTS: Record<1 | 5 | 7, Layout> = {
+  1: { version: 1, header: 16, record: 48, slots: V1_RECORD, maxCount: 24 },
+  5: { version: 5, header: 24, record: 48, slots: V5_RECORD, maxCount: 30 },
+  7: { version: 7, header: 24, record: 52, slots: V7_RECORD, maxCount: 27 },
+};
+
+function read(buf: Uint8Array, view: DataView, off: number, kind: Kind): FieldValue {
+  switch (kind) {
+    case 'ip':
+      return ipv4ToString(buf, off);
+    case 'u8':
+      return buf[off] as number;
+    case 'u16':
+      return view.getUint16(off);
+    case 'u32':
+      return view.getUint32(off);
+  }
+}
+
+/** Decodes a NetFlow v1, v5 or v7 datagram. Never throws. */
+export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): ExportResult {
+  const res = emptyResult();
+  try {
+    const r = new Reader(buf);
+    r.need(4, 'NetFlow header');
+    const version = r.u16();
+    if (version !== 1 && version !== 5 && version !== 7) {
+      throw new DecodeError('unknown_version', `not NetFlow v1/v5/v7: version ${version}`);
+    }
+    const layout = LAYOUTS[version];
+    r.need(layout.header - 2, `NetFlow v${version} header`);
+    const count = r.u16();
+    const sysUptimeMs = r.u32();
+    const unixSecs = r.u32();
+    const unixNsecs = r.u32();
+    let sequence = 0;
+    let domain = 0;
+    if (version !== 1) {
+      sequence = r.u32();
+      if (version === 5) {
+        const engineType = r.u8();
+        const engineId = r.u8();
+        domain = (engineType << 8) | engineId;
+        const sampling = r.u16();
+        // Top 2 bits: sampling mode; low 14 bits: interval.
+        res.sampling = { mode: sampling >>> 14, interval: sampling & 0x3fff };
+      } else {
+        r.skip(4, 'v7 reserved');
+      }
+    }
+    const ctx: PacketContext = {
+      version,
+      exporter: input.exporter,
+      domain,
+      sequence,
+      exportTimeMs: unixSecs * 1000 + Math.floor(unixNsecs / 1_000_000),
+      sysUptimeMs,
+      receivedMs: input.receivedMs,
+    };
+    res.ctx = ctx;
+    const fit = Math.floor(r.remaining / layout.record);
+    let n = count;
+    if (count > fit) {
+      res.issues.push({
+        reason: 'count_overflow',
+        message: `v${version} header says ${count} records, ${fit} fit in ${buf.length} bytes`,
+      });
+      n = fit;
+    }
+    if (n > layout.maxCount) {
+      res.issues.push({
+        reason: 'count_overflow',
+        message: `v${version} header says ${count} records, more than the format's ${layout.maxCount}`,
+      });
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const slots = layout.slots;
+    for (let i = 0; i < n; i++) {
+      const base = layout.header + i * layout.record;
+      const fields: FlowField[] = new Array(slots.length);
+      for (let j = 0; j < slots.length; j++) {
+        const s = slots[j] as Slot;
+        fields[j] = { info: s.info, value: read(buf, view, base + s.offset, s.kind) };
+      }
+      res.records.push({ ctx, templateId: 0, options: false, fields });
+    }
+    // v5/v7 sequence numbers count flows; v1 has none.
+    res.sequenceIncrement = version === 1 ? undefined : count;
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    res.issues.push({ reason: err.reason, message: err.message });
+  }
+  return res;
+}

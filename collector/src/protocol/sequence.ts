@@ -1,0 +1,82 @@
+/** What one observed sequence number means for its stream. */
+export type SequenceEvent = 'first' | 'ok' | 'gap' | 'reset' | 'duplicate' | 'unknown';
+
+export interface SequenceObservation {
+  readonly event: SequenceEvent;
+  /** Missing units (flows, packets, records or datagrams, per format) for a gap. */
+  readonly missing: number;
+}
+
+export interface StreamStats {
+  received: number;
+  gaps: number;
+  missing: number;
+  resets: number;
+  duplicates: number;
+}
+
+const U32 = 0x100000000;
+/** A jump back larger than this (or forward larger than half the space) is a restart. */
+const RESET_WINDOW = 0x10000000;
+
+interface StreamState {
+  /** Next sequence number expected, or undefined after a datagram of unknown size. */
+  expected: number | undefined;
+  readonly stats: StreamStats;
+}
+
+/**
+ * Tracks sequence numbers per stream (exporter + domain / source id / sub-agent), each
+ * format by its own rule: the caller passes the increment (v5/v7 flows, v9 one per
+ * packet, IPFIX data records, sFlow one per datagram). 32-bit wraparound is handled; a
+ * large backwards jump counts as a reset (exporter restart), a small one as a late or
+ * duplicate datagram.
+ */
+export class SequenceTracker {
+  private readonly streams = new Map<string, StreamState>();
+
+  constructor(private readonly maxStreams = 100_000) {}
+
+  observe(stream: string, sequence: number, increment: number | undefined): SequenceObservation {
+    let s = this.streams.get(stream);
+    if (!s) {
+      if (this.streams.size >= this.maxStreams) return { event: 'unknown', missing: 0 };
+      s = {
+        expected: undefined,
+        stats: { received: 0, gaps: 0, missing: 0, resets: 0, duplicates: 0 },
+      };
+      this.streams.set(stream, s);
+      s.stats.received += 1;
+      s.expected = increment === undefined ? undefined : (sequence + increment) % U32;
+      return { event: 'first', missing: 0 };
+    }
+    s.stats.received += 1;
+    const expected = s.expected;
+    s.expected = increment === undefined ? undefined : (sequence + increment) % U32;
+    if (expected === undefined) return { event: 'unknown', missing: 0 };
+    const ahead = (sequence - expected + U32) % U32;
+    if (ahead === 0) return { event: 'ok', missing: 0 };
+    if (ahead < RESET_WINDOW) {
+      s.stats.gaps += 1;
+      s.stats.missing += ahead;
+      return { event: 'gap', missing: ahead };
+    }
+    const behind = U32 - ahead;
+    if (behind < RESET_WINDOW && behind <= 0x10000) {
+      s.stats.duplicates += 1;
+      // A late datagram does not move the expectation back.
+      s.expected = expected;
+      return { event: 'duplicate', missing: 0 };
+    }
+    s.stats.resets += 1;
+    return { event: 'reset', missing: 0 };
+  }
+
+  stats(stream: string): StreamStats | undefined {
+    return this.streams.get(stream)?.stats;
+  }
+
+  *entries(): IterableIterator<[string, StreamStats]> {
+    for (const [k, v] of this.streams) yield [k, v.stats];
+  }
+}
