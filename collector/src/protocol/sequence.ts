@@ -16,8 +16,10 @@ export interface StreamStats {
 }
 
 const U32 = 0x100000000;
-/** A jump back larger than this (or forward larger than half the space) is a restart. */
+/** A jump forward larger than this is a restart, not a gap. */
 const RESET_WINDOW = 0x10000000;
+/** How far back a late or duplicated datagram may be. */
+const REORDER_WINDOW = 0x10000;
 
 interface StreamState {
   /** Next sequence number expected, or undefined after a datagram of unknown size. */
@@ -61,10 +63,12 @@ export class SequenceTracker {
       s.stats.missing += ahead;
       return { event: 'gap', missing: ahead };
     }
+    // Behind the expectation: a restart starts over near zero (the new number is closer
+    // to zero than to the expectation); anything else within the window is a late or
+    // duplicated datagram, which does not move the expectation back.
     const behind = U32 - ahead;
-    if (behind < RESET_WINDOW && behind <= 0x10000) {
+    if (sequence >= behind && behind <= REORDER_WINDOW) {
       s.stats.duplicates += 1;
-      // A late datagram does not move the expectation back.
       s.expected = expected;
       return { event: 'duplicate', missing: 0 };
     }
