@@ -5,6 +5,7 @@ import { decodeNetflowLegacy } from '../protocol/netflow/legacy.js';
 import type { DecodeInput, ExportResult } from '../protocol/netflow/result.js';
 import { decodeNetflowV9, v9TemplateFromSnapshot } from '../protocol/netflow/v9.js';
 import { SequenceTracker } from '../protocol/sequence.js';
+import { decodeSflow } from '../protocol/sflow/decode.js';
 import {
   type TemplateLimits,
   type TemplateSnapshot,
@@ -13,6 +14,7 @@ import {
 import { NetflowProducer } from './netflow-producer.js';
 import type { FlowRecord } from './record.js';
 import { type SamplingConfig, SamplingRates } from './sampling.js';
+import { SflowProducer } from './sflow-producer.js';
 
 export interface Datagram {
   readonly bytes: Uint8Array;
@@ -59,12 +61,15 @@ export class FlowDecoder {
   readonly templates: TemplateStore;
   readonly sequences = new SequenceTracker();
   private readonly producer: NetflowProducer;
+  private readonly sflow: SflowProducer;
   private readonly stats = new Map<string, ExporterStats>();
   private readonly maxExporterStats: number;
 
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
-    this.producer = new NetflowProducer(new SamplingRates(opts.sampling));
+    const rates = new SamplingRates(opts.sampling);
+    this.producer = new NetflowProducer(rates);
+    this.sflow = new SflowProducer(rates);
     this.maxExporterStats = opts.maxExporterStats ?? 10_000;
   }
 
@@ -101,10 +106,7 @@ export class FlowDecoder {
       return out;
     }
     if (stats) stats.byFormat[format] = (stats.byFormat[format] ?? 0) + 1;
-    if (format === 'sflow') {
-      this.issue(stats, out, 'unknown_format', 'sFlow decoding is not wired yet');
-      return out;
-    }
+    if (format === 'sflow') return this.decodeSflow(d, stats, out);
     const input: DecodeInput = {
       exporter: d.exporter,
       receivedMs: d.receivedMs,
@@ -118,17 +120,50 @@ export class FlowDecoder {
           : decodeNetflowLegacy(d.bytes, input);
     for (const i of res.issues) this.issue(stats, out, i.reason, i.message);
     if (res.ctx && res.ctx.version !== 1) {
-      const obs = this.sequences.observe(
+      this.trackSequence(
+        stats,
         `${d.exporter}/${res.ctx.version}/${res.ctx.domain}`,
         res.ctx.sequence,
         res.sequenceIncrement,
       );
-      if (stats && obs.event === 'gap') {
-        stats.sequenceGaps += 1;
-        stats.sequenceMissing += obs.missing;
-      } else if (stats && obs.event === 'reset') stats.sequenceResets += 1;
     }
     out.records = this.producer.produce(res, d.exporterPort);
+    if (stats) stats.records += out.records.length;
+    return out;
+  }
+
+  private trackSequence(
+    stats: ExporterStats | undefined,
+    stream: string,
+    sequence: number,
+    increment: number | undefined,
+  ): void {
+    const obs = this.sequences.observe(stream, sequence, increment);
+    if (!stats) return;
+    if (obs.event === 'gap') {
+      stats.sequenceGaps += 1;
+      stats.sequenceMissing += obs.missing;
+    } else if (obs.event === 'reset') stats.sequenceResets += 1;
+  }
+
+  private decodeSflow(
+    d: Datagram,
+    stats: ExporterStats | undefined,
+    out: DecodeOutcome,
+  ): DecodeOutcome {
+    const res = decodeSflow(d.bytes);
+    for (const i of res.errors) this.issue(stats, out, i.reason, i.message);
+    const dg = res.datagram;
+    if (dg) {
+      // sFlow sequence numbers count datagrams, per agent and sub-agent.
+      this.trackSequence(
+        stats,
+        `${d.exporter}/sflow/${dg.agentAddress ?? ''}/${dg.subAgentId}`,
+        dg.sequenceNumber,
+        1,
+      );
+    }
+    out.records = this.sflow.produce(res, d.exporter, d.exporterPort, d.receivedMs);
     if (stats) stats.records += out.records.length;
     return out;
   }

@@ -31,6 +31,7 @@ export function* datagramsFromCaptures(
   stats: CaptureReadStats[] = [],
 ): Generator<CaptureDatagram> {
   const udp = new UdpExtractor();
+  let before: Record<string, number> = {};
   for (const file of files) {
     const s: CaptureReadStats = { file, frames: 0, datagrams: 0, skipped: {}, error: undefined };
     stats.push(s);
@@ -58,8 +59,14 @@ export function* datagramsFromCaptures(
         receivedMs: d.timeMs,
       };
     }
+    // The extractor spans files (fragments may too): report this file's share.
     const counts = udp.stats();
-    for (const [k, v] of Object.entries(counts))
-      if (typeof v === 'number' && v > 0) s.skipped[k] = v;
+    const now: Record<string, number> = { ...counts.skipped };
+    for (const [k, v] of Object.entries(counts.abandoned)) now[`fragments_${k}`] = v;
+    for (const [k, v] of Object.entries(now)) {
+      const delta = v - (before[k] ?? 0);
+      if (delta > 0) s.skipped[k] = delta;
+    }
+    before = now;
   }
 }

@@ -1,0 +1,2 @@
+export { decodeSflow, type SflowOptions } from './decode.js';
+export type * from './types.js';
