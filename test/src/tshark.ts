@@ -10,6 +10,8 @@ export interface TsharkOptions {
   decodeAs?: readonly string[];
   /** A display filter (-Y). */
   filter?: string;
+  /** Any other tshark arguments, e.g. ['--enable-protocol', 'communityid']. */
+  extraArgs?: readonly string[];
 }
 
 /** Path of tshark, or a ServerUnavailableError naming the package to install. */
@@ -24,7 +26,7 @@ export function tsharkPath(): string {
  * against. Repeated fields come back as arrays (--no-duplicate-keys).
  */
 export function tsharkPackets(file: string, opts: TsharkOptions = {}): TsharkLayers[] {
-  const args = ['-r', file, '-T', 'json', '--no-duplicate-keys'];
+  const args = ['-r', file, '-T', 'json', '--no-duplicate-keys', ...(opts.extraArgs ?? [])];
   for (const d of opts.decodeAs ?? []) args.push('-d', d);
   if (opts.filter) args.push('-Y', opts.filter);
   const out = execFileSync(tsharkPath(), args, {
@@ -53,13 +55,19 @@ export function tsharkFields(
     'occurrence=a',
     '-E',
     'aggregator=,',
+    ...(opts.extraArgs ?? []),
   ];
   for (const d of opts.decodeAs ?? []) args.push('-d', d);
   if (opts.filter) args.push('-Y', opts.filter);
   for (const f of fields) args.push('-e', f);
-  const out = execFileSync(tsharkPath(), args, { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-  return out
-    .split('\n')
-    .filter((l) => l.length > 0)
-    .map((l) => l.split('\t'));
+  const out = execFileSync(tsharkPath(), args, {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // One line per packet, empty when the packet has none of the fields: keep those, so
+  // row i is always packet i.
+  const lines = out.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines.map((l) => l.split('\t'));
 }

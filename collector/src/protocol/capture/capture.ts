@@ -166,7 +166,7 @@ export class CaptureStreamParser {
     let pos = 0;
     while (this.pendingLen > 0) {
       const take = Math.min(this.pendingNeed - this.pendingLen, chunk.length - pos);
-      this.pendingGrow(this.pendingNeed);
+      this.pendingGrow(this.pendingLen + take);
       const pend = this.pending as Uint8Array;
       pend.set(chunk.subarray(pos, pos + take), this.pendingLen);
       this.pendingLen += take;
@@ -202,8 +202,8 @@ export class CaptureStreamParser {
       const s = this.core.step(chunk, pos, this.offset);
       if (s.kind === 'need') {
         const rest = chunk.length - pos;
-        this.pending = new Uint8Array(Math.max(s.size, rest));
-        this.pending.set(chunk.subarray(pos), 0);
+        // A copy (not Buffer#slice, which would be a view into a chunk the caller may reuse).
+        this.pending = new Uint8Array(chunk.subarray(pos));
         this.pendingLen = rest;
         this.pendingNeed = s.size;
         this.pendingWhat = s.what;
@@ -233,10 +233,14 @@ export class CaptureStreamParser {
     return this.ended;
   }
 
+  /**
+   * Makes room for `size` pending bytes. Growth is geometric and bounded by what the record
+   * needs, so a corrupt length field costs memory only as the bytes really arrive.
+   */
   private pendingGrow(size: number): void {
     const p = this.pending;
     if (p && p.length >= size) return;
-    const n = new Uint8Array(size);
+    const n = new Uint8Array(Math.min(this.pendingNeed, Math.max(size, (p?.length ?? 0) * 2)));
     if (p) n.set(p.subarray(0, this.pendingLen), 0);
     this.pending = n;
   }

@@ -6,7 +6,9 @@
 //   LINUX_SLL (113)  packet type(2) ARPHRD(2) address length(2) address(8) protocol(2)
 //   LINUX_SLL2 (276) protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1)
 //                    address length(1) address(8)
-//   RAW (101), IPV4 (228), IPV6 (229): the IP header directly.
+//   RAW (101), IPV4 (228), IPV6 (229): the IP header directly. Files written by old
+//                    BSD libpcaps may carry DLT_RAW's own value, 12 or 14, instead of 101;
+//                    tshark reads those as raw IP too, and so do we.
 //   NULL (0)         4-byte address family in the capturing host's byte order;
 //   LOOP (108)       the same in network byte order. AF_INET is 2 everywhere; AF_INET6 is
 //                    24 (NetBSD, OpenBSD), 28 (FreeBSD), 30 (macOS) — the registry's values
@@ -48,12 +50,16 @@ const MAX_VLAN_TAGS = 8;
 const AF_INET = 2;
 const AF_INET6 = new Set([10, 23, 24, 28, 30]);
 const ARPHRD_NETLINK = 824;
+const DLT_RAW_BSD = 12;
+const DLT_RAW_OPENBSD = 14;
 const NO_VLANS: readonly number[] = Object.freeze([]);
 
 const NAMES: Record<number, string> = {
   0: 'NULL (BSD loopback)',
   1: 'ETHERNET',
   9: 'PPP',
+  12: 'RAW (DLT_RAW of BSD)',
+  14: 'RAW (DLT_RAW of OpenBSD)',
   50: 'PPP_HDLC',
   101: 'RAW',
   105: 'IEEE802_11',
@@ -75,6 +81,8 @@ export const SUPPORTED_LINK_TYPES: readonly number[] = Object.freeze([
   LINKTYPE.NULL,
   LINKTYPE.ETHERNET,
   LINKTYPE.RAW,
+  DLT_RAW_BSD,
+  DLT_RAW_OPENBSD,
   LINKTYPE.LOOP,
   LINKTYPE.LINUX_SLL,
   LINKTYPE.IPV4,
@@ -200,6 +208,8 @@ export function decodeLink(linkType: number, data: Uint8Array): LinkResult {
       return fromEtherType(data, 0, 20, 'Linux cooked (SLL2) frame');
     }
     case LINKTYPE.RAW:
+    case DLT_RAW_BSD:
+    case DLT_RAW_OPENBSD:
       return fromVersion(data, 'raw IP packet');
     case LINKTYPE.IPV4:
       return fromVersion(data, 'raw IPv4 packet', 4);

@@ -108,23 +108,26 @@ export class PcapngReader implements FormatReader {
     }
     type = v.getUint32(off, le);
     const len = v.getUint32(off + 4, le);
-    const name = blockName(type);
     if (len < 12 || len % 4 !== 0 || (type === PCAPNG_SHB && len < 28)) {
-      return fail('bad_length', `${name} with invalid total length ${len}`, fileOffset + 4);
+      return fail(
+        'bad_length',
+        `${blockName(type)} with invalid total length ${len}`,
+        fileOffset + 4,
+      );
     }
     if (len > this.maxBlockBytes) {
       return fail(
         'bad_length',
-        `${name} of ${len} bytes exceeds the ${this.maxBlockBytes}-byte limit`,
+        `${blockName(type)} of ${len} bytes exceeds the ${this.maxBlockBytes}-byte limit`,
         fileOffset + 4,
       );
     }
-    if (avail < len) return need(len, name);
+    if (avail < len) return need(len, blockName(type));
     const trailer = v.getUint32(off + len - 4, le);
     if (trailer !== len) {
       return fail(
         'bad_length',
-        `${name}: total length ${len} at its start but ${trailer} at its end`,
+        `${blockName(type)}: total length ${len} at its start but ${trailer} at its end`,
         fileOffset + len - 4,
       );
     }
@@ -147,7 +150,7 @@ export class PcapngReader implements FormatReader {
         return { kind: 'skip', size: len };
       }
       case BLOCK_IDB: {
-        if (bodyLen < 8) return fail('bad_length', `${name} too short`, fileOffset);
+        if (bodyLen < 8) return fail('bad_length', `${blockName(type)} too short`, fileOffset);
         const iface = this.readInterface(v, body, bodyLen);
         this.current.push(iface);
         this.interfaces++;
@@ -155,13 +158,13 @@ export class PcapngReader implements FormatReader {
       }
       case BLOCK_EPB:
       case BLOCK_PB: {
-        if (bodyLen < 20) return fail('bad_length', `${name} too short`, fileOffset);
+        if (bodyLen < 20) return fail('bad_length', `${blockName(type)} too short`, fileOffset);
         const ifId = type === BLOCK_EPB ? v.getUint32(body, le) : v.getUint16(body, le);
         const iface = this.current[ifId];
         if (!iface) {
           return fail(
             'bad_length',
-            `${name} of frame ${index + 1} names interface ${ifId}, the section has ${this.current.length}`,
+            `${blockName(type)} of frame ${index + 1} names interface ${ifId}, the section has ${this.current.length}`,
             fileOffset + 8,
           );
         }
@@ -172,7 +175,7 @@ export class PcapngReader implements FormatReader {
         if (capLen > bodyLen - 20) {
           return fail(
             'bad_length',
-            `${name} of frame ${index + 1}: captured length ${capLen} does not fit in a ${len}-byte block`,
+            `${blockName(type)} of frame ${index + 1}: captured length ${capLen} does not fit in a ${len}-byte block`,
             fileOffset + 20,
           );
         }
@@ -193,12 +196,12 @@ export class PcapngReader implements FormatReader {
         };
       }
       case BLOCK_SPB: {
-        if (bodyLen < 4) return fail('bad_length', `${name} too short`, fileOffset);
+        if (bodyLen < 4) return fail('bad_length', `${blockName(type)} too short`, fileOffset);
         const iface = this.current[0];
         if (!iface) {
           return fail(
             'bad_length',
-            `${name} of frame ${index + 1} but the section has no interface`,
+            `${blockName(type)} of frame ${index + 1} but the section has no interface`,
             fileOffset,
           );
         }

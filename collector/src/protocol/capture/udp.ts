@@ -468,7 +468,9 @@ export class UdpExtractor {
       if ((prev && prev.off + prev.data.length > off) || (next && fragEnd > next.off)) {
         return this.kill(e, 'overlap');
       }
-      parts.splice(lo, 0, { off, data: data.slice() });
+      // A copy: the frame may be a view into a chunk its owner reuses (and Buffer#slice
+      // would not copy).
+      parts.splice(lo, 0, { off, data: new Uint8Array(data) });
       e.bytes += data.length;
       this.pendingBytes += data.length;
       if (fragEnd > e.maxEnd) e.maxEnd = fragEnd;

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { needServer, PCAPS_DIR, tsharkFields, tsharkPath } from '@sluice/testkit';
+import { readCapture } from '../protocol/capture/capture.js';
+import { parsePacket } from '../protocol/packet/parse.js';
+import { communityId } from './community-id.js';
+
+// tshark's Community ID post-dissector is the oracle. It hashes the innermost IP header
+// it dissected (the tunnelled packet) with its ports or ICMP type/code, so the test hands
+// our function that same tuple: what is checked is the hash, for every kind of tuple.
+// The encapsulation captures: TCP, UDP, ICMP, IPv4 and IPv6 behind every kind of tunnel.
+// (In the sFlow and NetFlow captures tshark hashes the sampled packet inside the export,
+// not the export datagram, so they are no oracle for a tuple we can name.)
+const DIRS = [join(PCAPS_DIR, 'akvorado', 'encap')];
+
+test('Community ID matches tshark on every packet of the shared captures', async (t) => {
+  if (!(await needServer(t, async () => tsharkPath()))) return;
+  let compared = 0;
+  for (const dir of DIRS) {
+    for (const name of readdirSync(dir).filter((f) => f.endsWith('.pcap'))) {
+      const file = join(dir, name);
+      // The post-dissector is off by default in tshark 4.0.
+      const oracle = tsharkFields(file, ['communityid'], {
+        extraArgs: ['--enable-protocol', 'communityid'],
+      }).map((r) => r[0] ?? '');
+      const frames = [...readCapture(readFileSync(file))];
+      assert.equal(frames.length, oracle.length, `${name}: frame count`);
+      frames.forEach((frame, i) => {
+        const want = oracle[i] ?? '';
+        if (want === '') return; // tshark made none (no IP header)
+        let p = parsePacket(frame.data, 'ethernet');
+        while (p.inner?.srcAddr !== undefined) p = p.inner;
+        assert.ok(p.srcAddr && p.dstAddr && p.protocol !== undefined, `${name} #${i + 1}: parsed`);
+        const got = communityId({
+          srcAddr: p.srcAddr,
+          dstAddr: p.dstAddr,
+          protocol: p.protocol,
+          srcPort: p.srcPort,
+          dstPort: p.dstPort,
+          icmpType: p.icmpType,
+          icmpCode: p.icmpCode,
+        });
+        assert.equal(got, want, `${name} #${i + 1}`);
+        compared += 1;
+      });
+    }
+  }
+  assert.ok(compared >= 10, `compared ${compared} packets`);
+});
+
+test('Community ID: direction does not matter, ICMP echo pairs, one-way ICMP does not reorder', () => {
+  const a = { srcAddr: '10.0.0.1', dstAddr: '127.0.0.1', protocol: 6, srcPort: 1234, dstPort: 80 };
+  const b = { srcAddr: '127.0.0.1', dstAddr: '10.0.0.1', protocol: 6, srcPort: 80, dstPort: 1234 };
+  assert.equal(communityId(a), communityId(b));
+  const req = { srcAddr: '192.0.2.1', dstAddr: '192.0.2.2', protocol: 1, icmpType: 8, icmpCode: 0 };
+  const rep = { srcAddr: '192.0.2.2', dstAddr: '192.0.2.1', protocol: 1, icmpType: 0, icmpCode: 0 };
+  assert.equal(communityId(req), communityId(rep), 'echo request and reply are one flow');
+  const unreachFwd = {
+    srcAddr: '192.0.2.1',
+    dstAddr: '192.0.2.2',
+    protocol: 1,
+    icmpType: 3,
+    icmpCode: 1,
+  };
+  const unreachRev = {
+    srcAddr: '192.0.2.2',
+    dstAddr: '192.0.2.1',
+    protocol: 1,
+    icmpType: 3,
+    icmpCode: 1,
+  };
+  assert.notEqual(
+    communityId(unreachFwd),
+    communityId(unreachRev),
+    'one-way ICMP keeps its direction',
+  );
+  assert.equal(communityId({ ...a, srcPort: undefined }), undefined, 'TCP without ports has none');
+  assert.match(communityId(a) ?? '', /^1:[A-Za-z0-9+/]{27}=$/);
+});

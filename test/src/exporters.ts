@@ -1,0 +1,536 @@
+/**
+ * Runs the real flow exporters from Debian (softflowd, pmacctd nfprobe/sfprobe, fprobe)
+ * on a capture and collects what they send: a UDP socket in this process (or, for
+ * fprobe, a receiver inside the network namespace) takes every datagram with its arrival
+ * time and source, and the datagrams are also written into a pcap (with an
+ * Ethernet/IP/UDP wrapper) so tshark can decode the very same bytes as the oracle.
+ * Every process started here is killed before the helper returns, and on exit.
+ * Recipes and quirks: ../../../shared/PEERS.md.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServerStartError, ServerUnavailableError } from './errors.js';
+import { pcapFile, udpFrame } from './traffic.js';
+import { which } from './which.js';
+
+/** One datagram an exporter sent. */
+export interface ReceivedDatagram {
+  readonly bytes: Uint8Array;
+  /** Arrival time, ms since the epoch. */
+  readonly receivedMs: number;
+  /** Exporter (UDP source) address and port. */
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface ExportCapture {
+  /** Which exporter and format, for messages. */
+  readonly name: string;
+  readonly datagrams: ReceivedDatagram[];
+  /** Where the datagrams were sent (the collector side). */
+  readonly collector: { readonly address: string; readonly port: number };
+  /** The datagrams as a capture (Ethernet/IP/UDP to `collector.port`), for tshark. */
+  readonly pcap: string;
+  /** Exporter output (stdout and stderr). */
+  readonly logFile: string;
+}
+
+const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
+
+/** Full path of a binary, or a ServerUnavailableError naming the Debian package. */
+export function requireBinary(name: string, aptPackage: string): string {
+  const bin = which(
+    name,
+    SBIN.map((d) => join(d, name)),
+  );
+  if (!bin)
+    throw new ServerUnavailableError(`${name} is not installed: apt-get install -y ${aptPackage}`);
+  return bin;
+}
+
+/** Process groups still running, killed if this process exits first. */
+const running = new Set<number>();
+/** Network namespaces still present, deleted if this process exits first. */
+const namespaces = new Set<string>();
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const pid of running) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    for (const ns of namespaces) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM (or `signal`) to the group, SIGKILL after 3 s; resolves once it is gone. */
+async function killGroup(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const deadline = Date.now() + 3000;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(20);
+  if (groupAlive(pid)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    while (groupAlive(pid)) await sleep(20);
+  }
+  running.delete(pid);
+}
+
+interface Spawned {
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts a process in its own group, output to `logFile`; tracked for clean-up. */
+function start(command: string, args: readonly string[], logFile: string): Spawned {
+  hookExit();
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, [...args], { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid ?? -1;
+  if (pid > 0) running.add(pid);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', () => resolve({ code: -1, signal: null }));
+  });
+  return {
+    child,
+    pid,
+    exited,
+    stop: async (signal) => {
+      if (pid > 0) await killGroup(pid, signal);
+      await exited;
+    },
+  };
+}
+
+function tail(file: string, lines = 40): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Runs a command to completion (killed after timeoutMs); fails on a non-zero exit. */
+async function runToExit(
+  name: string,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  timeoutMs: number,
+): Promise<void> {
+  const p = start(command, args, logFile);
+  try {
+    const res = await Promise.race([p.exited, sleep(timeoutMs).then(() => undefined)]);
+    if (res === undefined)
+      throw new ServerStartError(
+        `${name} did not exit within ${timeoutMs} ms`,
+        tail(logFile),
+        logFile,
+      );
+    if (res.code !== 0)
+      throw new ServerStartError(
+        `${name} exited with ${res.code ?? res.signal}`,
+        tail(logFile),
+        logFile,
+      );
+  } finally {
+    await p.stop('SIGKILL');
+  }
+}
+
+function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** A UDP socket on loopback that keeps every datagram it receives. */
+export class UdpCollector {
+  readonly datagrams: ReceivedDatagram[] = [];
+  private lastMs = 0;
+
+  private constructor(
+    private readonly socket: ReturnType<typeof createSocket>,
+    readonly address: string,
+    readonly port: number,
+  ) {}
+
+  static async open(address = '127.0.0.1'): Promise<UdpCollector> {
+    const socket = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port: 0, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.setRecvBufferSize(8 * 1024 * 1024);
+    const c = new UdpCollector(socket, address, socket.address().port);
+    socket.on('message', (msg, rinfo) => {
+      c.lastMs = nowMs();
+      c.datagrams.push({
+        bytes: new Uint8Array(msg),
+        receivedMs: c.lastMs,
+        address: rinfo.address,
+        port: rinfo.port,
+      });
+    });
+    return c;
+  }
+
+  /** Resolves once nothing has arrived for quietMs (at most maxMs). */
+  async settle(quietMs = 250, maxMs = 3000): Promise<void> {
+    const deadline = nowMs() + maxMs;
+    const since = nowMs();
+    while (nowMs() < deadline) {
+      const last = Math.max(this.lastMs, since);
+      if (nowMs() - last >= quietMs) return;
+      await sleep(25);
+    }
+  }
+
+  close(): void {
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** Writes datagrams into a pcap as Ethernet/IP/UDP frames sent to `collector`. */
+export function writeDatagramsPcap(
+  file: string,
+  datagrams: readonly ReceivedDatagram[],
+  collector: { address: string; port: number },
+): string {
+  const frames = datagrams.map((d) => ({
+    timeUs: Math.round(d.receivedMs * 1000),
+    frame: udpFrame(d.address, d.port, collector.address, collector.port, d.bytes),
+  }));
+  writeFileSync(file, pcapFile(frames));
+  return file;
+}
+
+/** Opens a collector socket, runs `send(port)`, waits for the last datagrams. */
+async function collect(
+  name: string,
+  dir: string,
+  file: string,
+  send: (collector: UdpCollector) => Promise<void>,
+): Promise<ExportCapture> {
+  const collector = await UdpCollector.open();
+  try {
+    await send(collector);
+    await collector.settle();
+  } finally {
+    collector.close();
+  }
+  const pcap = writeDatagramsPcap(join(dir, `${file}.export.pcap`), collector.datagrams, collector);
+  return {
+    name,
+    datagrams: collector.datagrams,
+    collector: { address: collector.address, port: collector.port },
+    pcap,
+    logFile: join(dir, `${file}.log`),
+  };
+}
+
+export interface SoftflowdOptions {
+  /** The traffic to read (softflowd -r). */
+  pcap: string;
+  version: 1 | 5 | 9 | 10;
+  /** Working directory for logs, pid file and the export capture. */
+  dir: string;
+  /** -6: track IPv6 flows (exported by v9 and IPFIX only). Default true. */
+  ipv6?: boolean;
+  /** -T vlan: flows keyed and exported with their VLAN id. Default false. */
+  trackVlan?: boolean;
+  /** -A: absolute time format for v9/IPFIX. Default 'milli' (quirk 2). */
+  timeFormat?: 'sec' | 'milli' | 'micro' | 'nano';
+  extraArgs?: readonly string[];
+  timeoutMs?: number;
+}
+
+/**
+ * softflowd -r FILE: reads the capture with its own timestamps (-a), exports every flow
+ * at end of file and exits. `-c none` avoids a hang in accept() (quirk 1).
+ */
+export async function softflowdExport(o: SoftflowdOptions): Promise<ExportCapture> {
+  const bin = requireBinary('softflowd', 'softflowd');
+  const file = `softflowd-v${o.version}`;
+  return collect(`softflowd v${o.version}`, o.dir, file, async (c) => {
+    const args = ['-r', o.pcap, '-a', '-d', '-c', 'none', '-p', join(o.dir, `${file}.pid`)];
+    args.push('-v', String(o.version), '-n', `${c.address}:${c.port}`);
+    if (o.version === 9 || o.version === 10) args.push('-A', o.timeFormat ?? 'milli');
+    if (o.ipv6 ?? true) args.push('-6');
+    if (o.trackVlan) args.push('-T', 'vlan');
+    args.push(...(o.extraArgs ?? []));
+    await runToExit('softflowd', bin, args, join(o.dir, `${file}.log`), o.timeoutMs ?? 15_000);
+  });
+}
+
+export interface PmacctOptions {
+  pcap: string;
+  dir: string;
+  /** Extra configuration lines (key: value), appended as they are. */
+  extraConfig?: readonly string[];
+  timeoutMs?: number;
+}
+
+export interface NfprobeOptions extends PmacctOptions {
+  version: 5 | 9 | 10;
+  /** Aggregation primitives; default src_host, dst_host, src_port, dst_port, proto, tos, vlan, tcpflags. */
+  aggregate?: readonly string[];
+}
+
+const NFPROBE_AGGREGATE = [
+  'src_host',
+  'dst_host',
+  'src_port',
+  'dst_port',
+  'proto',
+  'tos',
+  'vlan',
+  'tcpflags',
+];
+
+async function runPmacctd(name: string, file: string, o: PmacctOptions, config: string[]) {
+  const bin = requireBinary('pmacctd', 'pmacct');
+  const conf = join(o.dir, `${file}.conf`);
+  writeFileSync(
+    conf,
+    [
+      'daemonize: false',
+      `pcap_savefile: ${o.pcap}`,
+      `pidfile: ${join(o.dir, `${file}.pid`)}`,
+      ...config,
+      ...(o.extraConfig ?? []),
+      '',
+    ].join('\n'),
+  );
+  // pmacctd sleeps 2 s after opening a savefile, then reads it and exits.
+  await runToExit(name, bin, ['-f', conf], join(o.dir, `${file}.log`), o.timeoutMs ?? 20_000);
+}
+
+/** pmacctd with the nfprobe plugin over a capture: NetFlow v5/v9 or IPFIX. */
+export async function pmacctNfprobeExport(o: NfprobeOptions): Promise<ExportCapture> {
+  requireBinary('pmacctd', 'pmacct');
+  const file = `pmacct-nfprobe-v${o.version}`;
+  return collect(`pmacct nfprobe v${o.version}`, o.dir, file, (c) =>
+    runPmacctd('pmacctd (nfprobe)', file, o, [
+      'plugins: nfprobe[nf]',
+      `nfprobe_receiver[nf]: ${c.address}:${c.port}`,
+      `nfprobe_version[nf]: ${o.version}`,
+      `aggregate[nf]: ${(o.aggregate ?? NFPROBE_AGGREGATE).join(', ')}`,
+    ]),
+  );
+}
+
+export interface SfprobeOptions extends PmacctOptions {
+  /** 1-in-N packet sampling (default 1: one sample per packet). */
+  samplingRate?: number;
+  agentIp?: string;
+}
+
+/**
+ * pmacctd with the sfprobe plugin: sFlow v5. It never sends its last partly filled
+ * datagram (quirk 6): end the capture with filler packets you do not check.
+ */
+export async function pmacctSfprobeExport(o: SfprobeOptions): Promise<ExportCapture> {
+  requireBinary('pmacctd', 'pmacct');
+  const file = 'pmacct-sfprobe';
+  return collect('pmacct sfprobe', o.dir, file, (c) =>
+    runPmacctd('pmacctd (sfprobe)', file, o, [
+      'plugins: sfprobe[sf]',
+      `sfprobe_receiver[sf]: ${c.address}:${c.port}`,
+      `sfprobe_agentip[sf]: ${o.agentIp ?? '127.0.0.1'}`,
+      `sampling_rate[sf]: ${o.samplingRate ?? 1}`,
+    ]),
+  );
+}
+
+export interface FprobeOptions {
+  pcap: string;
+  dir: string;
+  version: 1 | 5 | 7;
+  /** tcpreplay rate (packets per second). Default 2000. */
+  pps?: number;
+  /** Also run a second fprobe for 802.1Q-tagged frames (-K 18 -f vlan, quirk 7). */
+  vlanInstance?: boolean;
+  timeoutMs?: number;
+}
+
+/** Root may create network namespaces here (ip netns); false when it cannot. */
+export function netnsAvailable(): boolean {
+  if (
+    process.getuid?.() !== 0 ||
+    !which(
+      'ip',
+      SBIN.map((d) => join(d, 'ip')),
+    )
+  )
+    return false;
+  const ns = `sluice-probe-${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const RECEIVER = `
+const s = require('node:dgram').createSocket('udp4');
+s.on('message', (m, r) => process.stdout.write(JSON.stringify([performance.timeOrigin + performance.now(), r.address, r.port, m.toString('hex')]) + '\\n'));
+s.bind({ address: '127.0.0.1', port: 0 }, () => { s.setRecvBufferSize(8 << 20); process.stdout.write(JSON.stringify(s.address().port) + '\\n'); });
+`;
+
+/**
+ * fprobe captures live only: inside a fresh network namespace, a veth pair carries the
+ * capture (tcpreplay on one end, fprobe on the other), and a receiver inside the
+ * namespace (node, on its loopback) hands the export datagrams back over a pipe.
+ * SIGTERM makes fprobe export what it still holds. The namespace is always deleted.
+ */
+export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
+  const fprobe = requireBinary('fprobe', 'fprobe');
+  const tcpreplay = requireBinary('tcpreplay', 'tcpreplay');
+  const ip = requireBinary('ip', 'iproute2');
+  if (!netnsAvailable())
+    throw new ServerUnavailableError('fprobe needs a network namespace: run as root with ip netns');
+  hookExit();
+  const ns = `sluice-fprobe-${process.pid}-${Date.now() % 1e6}`;
+  const file = `fprobe-v${o.version}`;
+  const logFile = join(o.dir, `${file}.log`);
+  const inNs = (args: string[]) => ['netns', 'exec', ns, ...args];
+  const sh = (args: string[]) => execFileSync(ip, args, { stdio: 'pipe' });
+  const datagrams: ReceivedDatagram[] = [];
+  let port = 0;
+  const procs: Spawned[] = [];
+  namespaces.add(ns);
+  try {
+    sh(['netns', 'add', ns]);
+    sh(inNs([ip, 'link', 'set', 'lo', 'up']));
+    sh(inNs([ip, 'link', 'add', 'vA', 'type', 'veth', 'peer', 'name', 'vB']));
+    sh(inNs([ip, 'link', 'set', 'vA', 'up']));
+    sh(inNs([ip, 'link', 'set', 'vB', 'up']));
+    // Keep the kernel quiet on the veth pair (no IPv6 autoconf, no router solicitations).
+    for (const dev of ['vA', 'vB'])
+      sh(inNs(['sysctl', '-q', '-w', `net.ipv6.conf.${dev}.disable_ipv6=1`]));
+
+    // The receiver: a pipe from inside the namespace back to us.
+    const receiver = spawn(ip, inNs([process.execPath, '-e', RECEIVER]), {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const rpid = receiver.pid ?? -1;
+    if (rpid > 0) running.add(rpid);
+    procs.push({
+      child: receiver,
+      pid: rpid,
+      exited: new Promise((r) => receiver.once('exit', (code, signal) => r({ code, signal }))),
+      stop: async () => {
+        if (rpid > 0) await killGroup(rpid);
+      },
+    });
+    let lastMs = nowMs();
+    const gotPort = new Promise<number>((resolve, reject) => {
+      receiver.once('exit', () => reject(new Error('fprobe receiver exited early')));
+      const lines = createInterface({ input: receiver.stdout as NodeJS.ReadableStream });
+      lines.on('line', (line) => {
+        const v = JSON.parse(line) as number | [number, string, number, string];
+        if (typeof v === 'number') resolve(v);
+        else {
+          lastMs = nowMs();
+          datagrams.push({
+            receivedMs: v[0],
+            address: v[1],
+            port: v[2],
+            bytes: new Uint8Array(Buffer.from(v[3], 'hex')),
+          });
+        }
+      });
+    });
+    port = await Promise.race([
+      gotPort,
+      sleep(10_000).then(() => {
+        throw new Error('fprobe receiver did not start');
+      }),
+    ]);
+
+    const common = ['-i', 'vB', '-p', '-n', String(o.version), '-q', '10000'];
+    const timers = ['-s', '1', '-d', '1', '-e', '2', '-g', '1'];
+    const target = `127.0.0.1:${port}`;
+    const instances: string[][] = [
+      [...common, '-l', `2:${file}-a`, ...timers, '-f', 'not vlan', target],
+    ];
+    if (o.vlanInstance)
+      instances.push([...common, '-l', `2:${file}-b`, ...timers, '-K', '18', '-f', 'vlan', target]);
+    for (const args of instances) procs.push(start(ip, inNs([fprobe, ...args]), logFile));
+    // fprobe opens its capture asynchronously: give it a moment before replaying.
+    await sleep(700);
+    await runToExit(
+      'tcpreplay',
+      ip,
+      inNs([tcpreplay, '-q', '-i', 'vA', '--pps', String(o.pps ?? 2000), o.pcap]),
+      join(o.dir, `${file}.tcpreplay.log`),
+      o.timeoutMs ?? 30_000,
+    );
+    // Idle timer 1 s, scanned every second; then SIGTERM flushes whatever is left.
+    await sleep(2500);
+    for (const p of procs.slice(1)) await p.stop('SIGTERM');
+    const quietSince = nowMs();
+    while (nowMs() - Math.max(lastMs, quietSince) < 300 && nowMs() - quietSince < 3000)
+      await sleep(25);
+  } finally {
+    for (const p of procs.reverse()) await p.stop('SIGTERM');
+    try {
+      sh(['netns', 'del', ns]);
+    } catch {
+      // never created
+    }
+    namespaces.delete(ns);
+  }
+  const collector = { address: '127.0.0.1', port };
+  const pcap = writeDatagramsPcap(join(o.dir, `${file}.export.pcap`), datagrams, collector);
+  return { name: `fprobe v${o.version}`, datagrams, collector, pcap, logFile };
+}
