@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PCAPS_DIR } from '@sluice/testkit';
+import { FlowDecoder } from '../flow/decoder.js';
+import { serializeDocument, toDocument } from '../flow/document.js';
+import { datagramsFromCaptures } from '../ingest/capture-source.js';
+import type { JournalEntry } from '../ingest/journal/format.js';
+import { DecodePool } from './decode-pool.js';
+
+const NF = join(PCAPS_DIR, 'akvorado', 'netflow');
+const SF = join(PCAPS_DIR, 'akvorado', 'sflow');
+
+test('decode pool: worker threads produce exactly what the in-process decoder produces', async (t) => {
+  const files = [
+    join(NF, 'template.pcap'),
+    join(NF, 'data.pcap'),
+    join(NF, 'nfv5.pcap'),
+    join(NF, 'ipfixprobe-templates.pcap'),
+    join(NF, 'ipfixprobe-data.pcap'),
+    join(SF, 'data-1140.pcap'),
+  ];
+  // Spread the same datagrams over several pretend exporters so more than one worker works.
+  const entries: JournalEntry[] = [];
+  let position = 0;
+  for (const exporter of ['192.0.2.1', '192.0.2.2', '2001:db8::3', '198.51.100.4']) {
+    for (const d of datagramsFromCaptures(files)) {
+      entries.push({
+        ...d,
+        exporter,
+        localPort: 2055,
+        position,
+        size: 1,
+        exporterPort: d.exporterPort ?? 0,
+      });
+      position += 100;
+    }
+  }
+  const inProcess = new FlowDecoder();
+  const want = entries.map((e) =>
+    inProcess.decode(e).records.map((r) => serializeDocument(toDocument(r))),
+  );
+
+  const pool = DecodePool.start(3, {
+    templateLimits: {
+      maxTemplatesPerExporter: 4096,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 100,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+  t.after(() => pool.close());
+  assert.ok(
+    new Set(['192.0.2.1', '192.0.2.2', '2001:db8::3', '198.51.100.4'].map((e) => pool.workerFor(e)))
+      .size > 1,
+  );
+  // In two batches, so template state must persist in the workers between batches.
+  const half = Math.floor(entries.length / 2);
+  const a = await pool.decode(entries.slice(0, half));
+  const b = await pool.decode(entries.slice(half));
+  const got = [...a.docs, ...b.docs];
+  assert.equal(got.length, want.length);
+  assert.deepEqual(got, want);
+  const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.flows, 0);
+  const expectedFlows = want
+    .flat()
+    .filter((d) => d.includes('"netflow_flow"') || d.includes('"sflow_flow"')).length;
+  assert.equal(flows, expectedFlows);
+  // Templates from every worker come back in one snapshot, and restore into a new pool.
+  const snap = await pool.snapshot();
+  assert.ok(snap.exporters.length >= 8);
+});

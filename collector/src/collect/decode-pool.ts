@@ -1,0 +1,166 @@
+import { Worker } from 'node:worker_threads';
+import type { ExporterStats } from '../flow/decoder.js';
+import type { JournalEntry } from '../ingest/journal/format.js';
+import type { TemplateSnapshot } from '../protocol/templates/store.js';
+import type { DecodeRequest, FlowAggregate, FromWorker, ToWorker, WorkerInit } from './messages.js';
+
+/** FNV-1a: a stable, cheap spread of exporters over workers. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface DecodedBatch {
+  /** Documents per entry, in the order the entries were given. */
+  docs: string[][];
+  aggregates: FlowAggregate[];
+  stats: [string, ExporterStats][];
+}
+
+interface Pending {
+  resolve: (msg: FromWorker) => void;
+  reject: (err: Error) => void;
+}
+
+// Built, the worker is the .js file next to this one. Run from sources under tsx (tests,
+// development), a worker thread does not inherit tsx's loader, so a tiny bootstrap
+// registers it before importing the TypeScript worker.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(
+  FROM_SOURCES ? './decode-worker.ts' : './decode-worker.js',
+  import.meta.url,
+);
+
+function spawnWorker(): Worker {
+  if (!FROM_SOURCES) return new Worker(WORKER_URL);
+  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * Decoding in worker threads. Every datagram of one exporter goes to the same worker,
+ * so that worker alone holds the exporter's templates and decodes its datagrams in
+ * journal order: template state stays coherent without locks.
+ */
+export class DecodePool {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  private constructor(readonly size: number) {}
+
+  static start(size: number, init: WorkerInit): DecodePool {
+    const pool = new DecodePool(size);
+    for (let i = 0; i < size; i++) {
+      const w = spawnWorker();
+      w.on('message', (msg: FromWorker) => pool.settle(msg));
+      w.on('error', (err) => pool.failAll(err));
+      // Each worker starts from the saved templates of its own exporters only.
+      const templates = init.templates
+        ? {
+            ...init.templates,
+            exporters: init.templates.exporters.filter((e) => hash(e.exporter) % size === i),
+          }
+        : undefined;
+      const msg: ToWorker = { type: 'init', init: { ...init, templates } };
+      w.postMessage(msg);
+      pool.workers.push(w);
+    }
+    return pool;
+  }
+
+  private settle(msg: FromWorker): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.type === 'error') p.reject(new Error(`decode worker: ${msg.message}`));
+    else p.resolve(msg);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private request(
+    w: Worker,
+    build: (id: number) => ToWorker,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<FromWorker> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage(build(id), transfer);
+    });
+  }
+
+  workerFor(exporter: string): number {
+    return hash(exporter) % this.size;
+  }
+
+  async decode(entries: readonly JournalEntry[]): Promise<DecodedBatch> {
+    const groups: number[][] = this.workers.map(() => []);
+    entries.forEach((e, i) => groups[this.workerFor(e.exporter)]?.push(i));
+    const docs: string[][] = new Array(entries.length);
+    const aggregates: FlowAggregate[] = [];
+    const stats: [string, ExporterStats][] = [];
+    await Promise.all(
+      groups.map(async (idx, w) => {
+        if (idx.length === 0) return;
+        let total = 0;
+        for (const i of idx) total += (entries[i] as JournalEntry).bytes.length;
+        const data = new Uint8Array(total);
+        const offsets: number[] = [0];
+        let off = 0;
+        for (const i of idx) {
+          const b = (entries[i] as JournalEntry).bytes;
+          data.set(b, off);
+          off += b.length;
+          offsets.push(off);
+        }
+        const reply = await this.request(
+          this.workers[w] as Worker,
+          (id): DecodeRequest => ({
+            type: 'decode',
+            id,
+            positions: idx.map((i) => (entries[i] as JournalEntry).position),
+            exporters: idx.map((i) => (entries[i] as JournalEntry).exporter),
+            exporterPorts: idx.map((i) => (entries[i] as JournalEntry).exporterPort),
+            receivedMs: idx.map((i) => (entries[i] as JournalEntry).receivedMs),
+            offsets,
+            data: data.buffer,
+          }),
+          [data.buffer],
+        );
+        if (reply.type !== 'decoded') return;
+        reply.docs.forEach((d, k) => {
+          docs[idx[k] as number] = d;
+        });
+        aggregates.push(...reply.aggregates);
+        stats.push(...reply.stats);
+      }),
+    );
+    return { docs, aggregates, stats };
+  }
+
+  /** Every worker's templates, merged (each exporter lives in one worker). */
+  async snapshot(): Promise<TemplateSnapshot> {
+    const parts = await Promise.all(
+      this.workers.map((w) => this.request(w, (id) => ({ type: 'snapshot', id }))),
+    );
+    const exporters = parts.flatMap((p) => (p.type === 'snapshot' ? p.snapshot.exporters : []));
+    return { format: 1, exporters };
+  }
+
+  expire(nowMs: number): void {
+    for (const w of this.workers) w.postMessage({ type: 'expire', nowMs } satisfies ToWorker);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,67 @@
+import type { ExporterStats } from '../flow/decoder.js';
+import type { TemplateSnapshot } from '../protocol/templates/store.js';
+
+/** What the main thread and the decode workers say to each other. */
+
+export interface WorkerInit {
+  templateLimits: {
+    maxTemplatesPerExporter: number;
+    maxPendingBytesPerExporter: number;
+    pendingTtlMs: number;
+    maxExporters: number;
+  };
+  samplingDefault: number | undefined;
+  samplingOverrides: [string, number][];
+  /** Templates to start from (restored from disk), for the exporters of this worker. */
+  templates: TemplateSnapshot | undefined;
+}
+
+/** A batch of journal entries, their bytes packed in one transferable buffer. */
+export interface DecodeRequest {
+  type: 'decode';
+  id: number;
+  positions: number[];
+  exporters: string[];
+  exporterPorts: number[];
+  receivedMs: number[];
+  /** Offsets into `data` (length n + 1). */
+  offsets: number[];
+  data: ArrayBuffer;
+}
+
+/** Aggregated flow counts per attribute set, for the OpenTelemetry flow metrics. */
+export interface FlowAggregate {
+  exporter: string;
+  inInterface: number | undefined;
+  outInterface: number | undefined;
+  protocol: number | undefined;
+  direction: string;
+  ipVersion: number | undefined;
+  /** Sampling-scaled. */
+  bytes: number;
+  packets: number;
+  flows: number;
+  /** Well-known port of the flow (< 1024), else undefined. */
+  wellKnownPort: number | undefined;
+}
+
+export interface DecodeResponse {
+  type: 'decoded';
+  id: number;
+  /** Per entry, the NDJSON documents it produced (in record order). */
+  docs: string[][];
+  aggregates: FlowAggregate[];
+  /** Cumulative stats of the exporters seen in this batch. */
+  stats: [string, ExporterStats][];
+}
+
+export type ToWorker =
+  | { type: 'init'; init: WorkerInit }
+  | DecodeRequest
+  | { type: 'snapshot'; id: number }
+  | { type: 'expire'; nowMs: number };
+
+export type FromWorker =
+  | DecodeResponse
+  | { type: 'snapshot'; id: number; snapshot: TemplateSnapshot }
+  | { type: 'error'; id: number; message: string };
