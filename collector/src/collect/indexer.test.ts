@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PCAPS_DIR, waitFor } from '@sluice/testkit';
+import { datagramsFromCaptures } from '../ingest/capture-source.js';
+import { JournalReader } from '../ingest/journal/reader.js';
+import { JournalWriter } from '../ingest/journal/writer.js';
+import { DecodePool } from './decode-pool.js';
+import { type DocumentSink, documentId, Indexer } from './indexer.js';
+
+/** A sink held in memory, for this unit: confirms items only when told to. */
+class HeldSink implements DocumentSink {
+  items: { id: string; source: string; position: number }[] = [];
+  confirmed = -1;
+  add(item: { id: string; source: string; position: number }): void {
+    this.items.push(item);
+  }
+  async waitForCapacity(): Promise<void> {}
+  indexedUpTo(): number {
+    return this.confirmed;
+  }
+  async flush(): Promise<void> {}
+}
+
+test('indexer: journal to documents with deterministic ids; checkpoint only past confirmed entries', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
+  const w = JournalWriter.open(dir);
+  const NF = join(PCAPS_DIR, 'akvorado', 'netflow');
+  const positions: number[] = [];
+  for (const d of datagramsFromCaptures([
+    join(NF, 'template.pcap'),
+    join(NF, 'data.pcap'),
+    join(NF, 'nfv5.pcap'),
+  ])) {
+    positions.push(w.append({ ...d, exporterPort: d.exporterPort ?? 0, localPort: 2055 }));
+  }
+  w.flush();
+  const pool = DecodePool.start(1, {
+    templateLimits: {
+      maxTemplatesPerExporter: 100,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 10,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+  t.after(() => pool.close());
+  const sink = new HeldSink();
+  const checkpoints: number[] = [];
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'abc', {
+    onCheckpoint: (p) => checkpoints.push(p),
+  });
+  idx.start();
+  await waitFor(() => (sink.items.length === 4 + 29 ? true : undefined), { what: 'documents' });
+  // The template datagram has no documents; the data datagram has 4, v5 has 29.
+  assert.equal(sink.items[0]?.id, documentId('abc', positions[1] as number, 0));
+  assert.equal(sink.items.at(-1)?.id, documentId('abc', positions[2] as number, 28));
+  assert.equal(new Set(sink.items.map((i) => i.id)).size, sink.items.length, 'ids are unique');
+  // Nothing confirmed: the checkpoint cannot pass the first entry with documents.
+  assert.equal(idx.safePosition(), positions[1]);
+  sink.confirmed = positions[1] as number;
+  assert.equal(idx.safePosition(), positions[2]);
+  sink.confirmed = positions[2] as number;
+  assert.equal(idx.safePosition(), w.flushedHead, 'everything read is done');
+  assert.equal(await idx.stop(), w.flushedHead);
+  w.close();
+});
+
+test('indexer: stops promptly even while the sink pushes back', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
+  const w = JournalWriter.open(dir);
+  const pool = DecodePool.start(1, {
+    templateLimits: {
+      maxTemplatesPerExporter: 100,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 10,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+  t.after(() => pool.close());
+  const stuck: DocumentSink = {
+    add() {},
+    waitForCapacity: () => new Promise(() => {}),
+    indexedUpTo: () => -1,
+    flush: async () => {},
+  };
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, stuck, 'x');
+  idx.start();
+  assert.equal(await idx.stop(100), 0);
+  w.close();
+});

@@ -1,0 +1,150 @@
+import type { ExporterStats } from '../flow/decoder.js';
+import type { JournalReader } from '../ingest/journal/reader.js';
+import type { DecodePool } from './decode-pool.js';
+import type { FlowAggregate } from './messages.js';
+
+/** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
+export interface DocumentSink {
+  add(item: { id: string; source: string; position: number }): void;
+  /** Resolves when the sink can take more (back-pressure: records wait in the journal). */
+  waitForCapacity(): Promise<void>;
+  /** Every item with a position <= this is done (indexed, duplicate or dead-lettered); -1 if none. */
+  indexedUpTo(): number;
+  flush(): Promise<void>;
+}
+
+export interface IndexerHooks {
+  onAggregates?(a: readonly FlowAggregate[]): void;
+  onStats?(s: readonly [string, ExporterStats][]): void;
+  /** Called with the new safe position whenever it advances. */
+  onCheckpoint?(position: number): void;
+}
+
+/**
+ * Deterministic document ids: the collector instance, the journal position of the
+ * datagram and the record's index in it. A replay of the same journal range produces
+ * the same ids, and Elasticsearch refuses the duplicates (409 on create).
+ */
+export function documentId(instance: string, position: number, index: number): string {
+  return `${instance}-${position.toString(36)}-${index.toString(36)}`;
+}
+
+/**
+ * Follows the journal from the checkpoint: reads entries, decodes them in the worker
+ * pool, hands the documents to the sink, and computes the checkpoint (the first entry
+ * not yet fully indexed). When the sink pushes back, reading stops: records wait on disk.
+ */
+export class Indexer {
+  private stopped = false;
+  private signalStop: () => void = () => {};
+  private readonly stopSignal = new Promise<void>((resolve) => {
+    this.signalStop = resolve;
+  });
+  private outstanding: number[] = [];
+  private head = 0;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> | undefined;
+  private lastSafe = -1;
+  entriesRead = 0;
+  documents = 0;
+
+  constructor(
+    private readonly reader: JournalReader,
+    private readonly flushedHead: () => number,
+    private readonly pool: DecodePool,
+    private readonly sink: DocumentSink,
+    private readonly instance: string,
+    private readonly hooks: IndexerHooks = {},
+  ) {
+    this.head = reader.position;
+  }
+
+  /** Nudges the loop (new journal data was flushed). */
+  notify(): void {
+    this.wake?.();
+  }
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  private async idle(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      // The sink may wait a long time (Elasticsearch down): stopping must not.
+      await Promise.race([this.sink.waitForCapacity(), this.stopSignal]);
+      if (this.stopped) break;
+      const entries = this.reader.read(this.flushedHead(), 2 << 20);
+      if (entries.length === 0) {
+        this.advance();
+        await this.idle(200);
+        continue;
+      }
+      const batch = await this.pool.decode(entries);
+      this.hooks.onAggregates?.(batch.aggregates);
+      this.hooks.onStats?.(batch.stats);
+      entries.forEach((e, i) => {
+        const docs = batch.docs[i] ?? [];
+        if (docs.length === 0) return;
+        this.outstanding.push(e.position);
+        docs.forEach((source, k) => {
+          this.sink.add({
+            id: documentId(this.instance, e.position, k),
+            source,
+            position: e.position,
+          });
+        });
+        this.documents += docs.length;
+      });
+      this.entriesRead += entries.length;
+      this.head = this.reader.position;
+      this.advance();
+    }
+  }
+
+  /** The checkpoint: every journal entry before it is fully done. */
+  safePosition(): number {
+    const done = this.sink.indexedUpTo();
+    let n = 0;
+    while (n < this.outstanding.length && (this.outstanding[n] as number) <= done) n++;
+    if (n > 0) this.outstanding.splice(0, n);
+    return this.outstanding[0] ?? this.head;
+  }
+
+  private advance(): void {
+    const safe = this.safePosition();
+    if (safe !== this.lastSafe) {
+      this.lastSafe = safe;
+      this.hooks.onCheckpoint?.(safe);
+    }
+  }
+
+  /** Journal bytes read but not yet confirmed indexed, plus bytes not read yet. */
+  lagBytes(): number {
+    return this.flushedHead() - this.safePosition();
+  }
+
+  /**
+   * Stops reading, flushes what was handed to the sink (waiting at most `timeoutMs`),
+   * and returns the final checkpoint.
+   */
+  async stop(timeoutMs = 10_000): Promise<number> {
+    this.stopped = true;
+    this.signalStop();
+    this.wake?.();
+    await this.loopDone;
+    await Promise.race([this.sink.flush(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    this.advance();
+    return this.safePosition();
+  }
+}
