@@ -64,7 +64,7 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
   const got = [...a.docs, ...b.docs];
   assert.equal(got.length, want.length);
   assert.deepEqual(got, want);
-  const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.flows, 0);
+  const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.records, 0);
   const expectedFlows = want
     .flat()
     .filter((d) => d.includes('"netflow_flow"') || d.includes('"sflow_flow"')).length;

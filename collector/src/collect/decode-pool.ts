@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { ExporterStats } from '../flow/decoder.js';
 import type { JournalEntry } from '../ingest/journal/format.js';
+import type { FlowTotals } from '../metrics/flows.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
-import type { DecodeRequest, FlowAggregate, FromWorker, ToWorker, WorkerInit } from './messages.js';
+import type { DecodeRequest, FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** FNV-1a: a stable, cheap spread of exporters over workers. */
 function hash(s: string): number {
@@ -17,7 +18,7 @@ function hash(s: string): number {
 export interface DecodedBatch {
   /** Documents per entry, in the order the entries were given. */
   docs: string[][];
-  aggregates: FlowAggregate[];
+  aggregates: FlowTotals[];
   stats: [string, ExporterStats][];
 }
 
@@ -106,7 +107,7 @@ export class DecodePool {
     const groups: number[][] = this.workers.map(() => []);
     entries.forEach((e, i) => groups[this.workerFor(e.exporter)]?.push(i));
     const docs: string[][] = new Array(entries.length);
-    const aggregates: FlowAggregate[] = [];
+    const aggregates: FlowTotals[] = [];
     const stats: [string, ExporterStats][] = [];
     await Promise.all(
       groups.map(async (idx, w) => {

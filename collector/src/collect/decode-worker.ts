@@ -4,13 +4,8 @@ import { parentPort } from 'node:worker_threads';
 import { FlowDecoder } from '../flow/decoder.js';
 import { serializeDocument, toDocument } from '../flow/document.js';
 import type { FlowRecord } from '../flow/record.js';
-import type {
-  DecodeRequest,
-  DecodeResponse,
-  FlowAggregate,
-  FromWorker,
-  ToWorker,
-} from './messages.js';
+import type { FlowTotals } from '../metrics/flows.js';
+import type { DecodeRequest, DecodeResponse, FromWorker, ToWorker } from './messages.js';
 
 let decoder = new FlowDecoder();
 
@@ -20,13 +15,13 @@ function wellKnownPort(r: FlowRecord): number | undefined {
 }
 
 function aggregateKey(r: FlowRecord, wk: number | undefined): string {
-  return `${r.exporter.address}|${r.inInterface}|${r.outInterface}|${r.protocol}|${r.direction}|${r.ipVersion}|${wk}`;
+  return `${r.exporter.agent ?? r.exporter.address}|${r.inInterface}|${r.outInterface}|${r.protocol}|${r.direction}|${r.ipVersion}|${wk}`;
 }
 
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
   const docs: string[][] = [];
-  const agg = new Map<string, FlowAggregate>();
+  const agg = new Map<string, FlowTotals>();
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
     const exporter = req.exporters[i] as string;
@@ -49,21 +44,22 @@ function decode(req: DecodeRequest): DecodeResponse {
       if (!a) {
         a = {
           exporter: r.exporter.address,
+          agent: r.exporter.agent,
           inInterface: r.inInterface,
           outInterface: r.outInterface,
           protocol: r.protocol,
-          direction: r.direction ?? 'unknown',
+          direction: r.direction,
           ipVersion: r.ipVersion,
-          wellKnownPort: wk,
+          port: wk,
           bytes: 0,
           packets: 0,
-          flows: 0,
+          records: 0,
         };
         agg.set(key, a);
       }
       a.bytes += ((r.bytes ?? 0) + (r.reverseBytes ?? 0)) * rate;
       a.packets += ((r.packets ?? 0) + (r.reversePackets ?? 0)) * rate;
-      a.flows += 1;
+      a.records += 1;
     }
     docs.push(lines);
   }

@@ -1,7 +1,7 @@
 import type { ExporterStats } from '../flow/decoder.js';
 import type { JournalReader } from '../ingest/journal/reader.js';
+import type { FlowTotals } from '../metrics/flows.js';
 import type { DecodePool } from './decode-pool.js';
-import type { FlowAggregate } from './messages.js';
 
 /** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
 export interface DocumentSink {
@@ -14,7 +14,7 @@ export interface DocumentSink {
 }
 
 export interface IndexerHooks {
-  onAggregates?(a: readonly FlowAggregate[]): void;
+  onAggregates?(a: readonly FlowTotals[]): void;
   onStats?(s: readonly [string, ExporterStats][]): void;
   /** Called with the new safe position whenever it advances. */
   onCheckpoint?(position: number): void;

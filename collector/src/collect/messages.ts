@@ -1,4 +1,5 @@
 import type { ExporterStats } from '../flow/decoder.js';
+import type { FlowTotals } from '../metrics/flows.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
 
 /** What the main thread and the decode workers say to each other. */
@@ -29,28 +30,12 @@ export interface DecodeRequest {
   data: ArrayBuffer;
 }
 
-/** Aggregated flow counts per attribute set, for the OpenTelemetry flow metrics. */
-export interface FlowAggregate {
-  exporter: string;
-  inInterface: number | undefined;
-  outInterface: number | undefined;
-  protocol: number | undefined;
-  direction: string;
-  ipVersion: number | undefined;
-  /** Sampling-scaled. */
-  bytes: number;
-  packets: number;
-  flows: number;
-  /** Well-known port of the flow (< 1024), else undefined. */
-  wellKnownPort: number | undefined;
-}
-
 export interface DecodeResponse {
   type: 'decoded';
   id: number;
   /** Per entry, the NDJSON documents it produced (in record order). */
   docs: string[][];
-  aggregates: FlowAggregate[];
+  aggregates: FlowTotals[];
   /** Cumulative stats of the exporters seen in this batch. */
   stats: [string, ExporterStats][];
 }

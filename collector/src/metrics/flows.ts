@@ -64,6 +64,25 @@ function appCode(r: FlowRecord, protocol: number): number {
   return low !== undefined && low >= 0 && low < 1024 ? low : OTHER_APP;
 }
 
+/**
+ * Flow counts summed per attribute tuple by a decode worker. `port` is the flow's
+ * well-known port (the lower of its ports when below 1024), else undefined.
+ */
+export interface FlowTotals {
+  exporter: string;
+  agent: string | undefined;
+  inInterface: number | undefined;
+  outInterface: number | undefined;
+  protocol: number | undefined;
+  ipVersion: 4 | 6 | undefined;
+  direction: 'ingress' | 'egress' | 'unknown' | undefined;
+  port: number | undefined;
+  /** Scaled by the sampling rate. */
+  bytes: number;
+  packets: number;
+  records: number;
+}
+
 /** A non-negative finite count, else 0: counters only go up, whatever an exporter sent. */
 function count(n: number | undefined): number {
   return n !== undefined && n >= 0 && n < Number.POSITIVE_INFINITY ? n : 0;
@@ -143,6 +162,39 @@ export class FlowMetrics {
     cell.bytes += (count(r.bytes) + count(r.reverseBytes)) * rate;
     cell.packets += (count(r.packets) + count(r.reversePackets)) * rate;
     cell.records += 1;
+  }
+
+  /**
+   * Adds totals summed elsewhere (a decode worker sums its records per attribute tuple;
+   * the records themselves never cross threads). `bytes`/`packets` are already scaled.
+   */
+  addTotals(t: FlowTotals): void {
+    const r: FlowRecord = {
+      kind: 'flow',
+      exporter: {
+        address: t.exporter,
+        port: undefined,
+        protocol: 'netflow',
+        version: 10,
+        domain: 0,
+        sequence: 0,
+        uptimeMs: undefined,
+        exportTimeMs: undefined,
+        ...(t.agent !== undefined ? { agent: t.agent } : {}),
+      },
+      receivedMs: 0,
+      fields: [],
+      inInterface: t.inInterface,
+      outInterface: t.outInterface,
+      protocol: t.protocol,
+      ipVersion: t.ipVersion,
+      direction: t.direction,
+      srcPort: t.port,
+    };
+    const cell = this.cellFor(r);
+    cell.bytes += count(t.bytes);
+    cell.packets += count(t.packets);
+    cell.records += count(t.records);
   }
 
   private observe(result: BatchObservableResult): void {
