@@ -37,6 +37,8 @@ export interface ExportCapture {
   readonly pcap: string;
   /** Exporter output (stdout and stderr). */
   readonly logFile: string;
+  /** Live capture only (fprobe): when the traffic was replayed, ms since the epoch. */
+  readonly replayed?: { readonly fromMs: number; readonly toMs: number };
 }
 
 const SBIN = ['/usr/sbin', '/sbin', '/usr/local/sbin'];
@@ -56,6 +58,7 @@ export function requireBinary(name: string, aptPackage: string): string {
 const running = new Set<number>();
 /** Network namespaces still present, deleted if this process exits first. */
 const namespaces = new Set<string>();
+let nsCounter = 0;
 let hooked = false;
 
 function hookExit(): void {
@@ -88,9 +91,13 @@ function groupAlive(pid: number): boolean {
   }
 }
 
-/** SIGTERM (or `signal`) to the group, SIGKILL after 3 s; resolves once it is gone. */
-async function killGroup(pid: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  const deadline = Date.now() + 3000;
+/** SIGTERM (or `signal`) to the group, SIGKILL after graceMs; resolves once it is gone. */
+async function killGroup(
+  pid: number,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 3000,
+): Promise<void> {
+  const deadline = Date.now() + graceMs;
   try {
     process.kill(-pid, signal);
   } catch {
@@ -112,21 +119,52 @@ interface Spawned {
   child: ChildProcess;
   pid: number;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
-/** Starts a process in its own group, output to `logFile`; tracked for clean-up. */
-function start(command: string, args: readonly string[], logFile: string): Spawned {
+/**
+ * A detached shell that outlives us if we are killed outright (no exit hook runs then):
+ * it polls our pid, then runs `cleanup` ($1... are `args`).
+ */
+function watchdog(cleanup: string, args: readonly string[]): ChildProcess {
+  const script = `while kill -0 "$0" 2>/dev/null; do sleep 1; done; ${cleanup}`;
+  const w = spawn('sh', ['-c', script, String(process.pid), ...args], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  w.unref();
+  return w;
+}
+
+/**
+ * Starts a process in its own group, output to `logFile` (stdout piped back instead
+ * when `pipeStdout`); tracked for clean-up, with a watchdog for the case we are killed.
+ */
+function start(
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  pipeStdout = false,
+): Spawned {
   hookExit();
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, [...args], { detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(command, [...args], {
+      detached: true,
+      stdio: ['ignore', pipeStdout ? 'pipe' : fd, fd],
+    });
   } finally {
     closeSync(fd);
   }
   const pid = child.pid ?? -1;
   if (pid > 0) running.add(pid);
+  const guard =
+    pid > 0
+      ? watchdog('kill -TERM "-$1" 2>/dev/null; sleep 5; kill -KILL "-$1" 2>/dev/null', [
+          String(pid),
+        ])
+      : undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', () => resolve({ code: -1, signal: null }));
@@ -135,9 +173,10 @@ function start(command: string, args: readonly string[], logFile: string): Spawn
     child,
     pid,
     exited,
-    stop: async (signal) => {
-      if (pid > 0) await killGroup(pid, signal);
+    stop: async (signal, graceMs) => {
+      if (pid > 0) await killGroup(pid, signal, graceMs);
       await exited;
+      guard?.kill('SIGKILL');
     },
   };
 }
@@ -160,7 +199,7 @@ async function runToExit(
 ): Promise<void> {
   const p = start(command, args, logFile);
   try {
-    const res = await Promise.race([p.exited, sleep(timeoutMs).then(() => undefined)]);
+    const res = await Promise.race([p.exited, deadline(timeoutMs)]);
     if (res === undefined)
       throw new ServerStartError(
         `${name} did not exit within ${timeoutMs} ms`,
@@ -176,6 +215,11 @@ async function runToExit(
   } finally {
     await p.stop('SIGKILL');
   }
+}
+
+/** Resolves undefined after ms without keeping the process alive for it. */
+function deadline(ms: number): Promise<undefined> {
+  return sleep(ms, undefined, { ref: false });
 }
 
 function nowMs(): number {
@@ -392,7 +436,7 @@ export interface FprobeOptions {
   pcap: string;
   dir: string;
   version: 1 | 5 | 7;
-  /** tcpreplay rate (packets per second). Default 2000. */
+  /** tcpreplay rate (packets per second); default: the capture's own timing. */
   pps?: number;
   /** Also run a second fprobe for 802.1Q-tagged frames (-K 18 -f vlan, quirk 7). */
   vlanInstance?: boolean;
@@ -438,15 +482,19 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
   if (!netnsAvailable())
     throw new ServerUnavailableError('fprobe needs a network namespace: run as root with ip netns');
   hookExit();
-  const ns = `sluice-fprobe-${process.pid}-${Date.now() % 1e6}`;
+  nsCounter += 1;
+  const ns = `sluice-fprobe-${process.pid}-${nsCounter}`;
   const file = `fprobe-v${o.version}`;
   const logFile = join(o.dir, `${file}.log`);
   const inNs = (args: string[]) => ['netns', 'exec', ns, ...args];
   const sh = (args: string[]) => execFileSync(ip, args, { stdio: 'pipe' });
   const datagrams: ReceivedDatagram[] = [];
   let port = 0;
+  let replayFrom = 0;
+  let replayTo = 0;
   const procs: Spawned[] = [];
   namespaces.add(ns);
+  const nsGuard = watchdog('ip netns del "$1" 2>/dev/null', [ns]);
   try {
     sh(['netns', 'add', ns]);
     sh(inNs([ip, 'link', 'set', 'lo', 'up']));
@@ -458,20 +506,9 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
       sh(inNs(['sysctl', '-q', '-w', `net.ipv6.conf.${dev}.disable_ipv6=1`]));
 
     // The receiver: a pipe from inside the namespace back to us.
-    const receiver = spawn(ip, inNs([process.execPath, '-e', RECEIVER]), {
-      detached: true,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const rpid = receiver.pid ?? -1;
-    if (rpid > 0) running.add(rpid);
-    procs.push({
-      child: receiver,
-      pid: rpid,
-      exited: new Promise((r) => receiver.once('exit', (code, signal) => r({ code, signal }))),
-      stop: async () => {
-        if (rpid > 0) await killGroup(rpid);
-      },
-    });
+    const rx = start(ip, inNs([process.execPath, '-e', RECEIVER]), logFile, true);
+    procs.push(rx);
+    const receiver = rx.child;
     let lastMs = nowMs();
     const gotPort = new Promise<number>((resolve, reject) => {
       receiver.once('exit', () => reject(new Error('fprobe receiver exited early')));
@@ -492,7 +529,7 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
     });
     port = await Promise.race([
       gotPort,
-      sleep(10_000).then(() => {
+      deadline(10_000).then(() => {
         throw new Error('fprobe receiver did not start');
       }),
     ]);
@@ -501,23 +538,44 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
     const timers = ['-s', '1', '-d', '1', '-e', '2', '-g', '1'];
     const target = `127.0.0.1:${port}`;
     const instances: string[][] = [
-      [...common, '-l', `2:${file}-a`, ...timers, '-f', 'not vlan', target],
+      [...common, '-l', `2:${file}-${process.pid}-a`, ...timers, '-f', 'not vlan', target],
     ];
     if (o.vlanInstance)
-      instances.push([...common, '-l', `2:${file}-b`, ...timers, '-K', '18', '-f', 'vlan', target]);
+      // From 127.0.0.2, so the collector sees two exporters, each with its own sequence.
+      instances.push([
+        ...common,
+        '-l',
+        `2:${file}-${process.pid}-b`,
+        ...timers,
+        '-K',
+        '18',
+        '-f',
+        'vlan',
+        `${target}/127.0.0.2`,
+      ]);
     for (const args of instances) procs.push(start(ip, inNs([fprobe, ...args]), logFile));
     // fprobe opens its capture asynchronously: give it a moment before replaying.
     await sleep(700);
+    replayFrom = nowMs();
     await runToExit(
       'tcpreplay',
       ip,
-      inNs([tcpreplay, '-q', '-i', 'vA', '--pps', String(o.pps ?? 2000), o.pcap]),
+      inNs([
+        tcpreplay,
+        '-q',
+        '-i',
+        'vA',
+        ...(o.pps !== undefined ? ['--pps', String(o.pps)] : []),
+        o.pcap,
+      ]),
       join(o.dir, `${file}.tcpreplay.log`),
       o.timeoutMs ?? 30_000,
     );
-    // Idle timer 1 s, scanned every second; then SIGTERM flushes whatever is left.
-    await sleep(2500);
-    for (const p of procs.slice(1)) await p.stop('SIGTERM');
+    replayTo = nowMs();
+    // Idle timer 1 s, scanned every second; then SIGTERM flushes whatever is left
+    // (fprobe takes about 5 s to finish after SIGTERM).
+    await sleep(1500);
+    await Promise.all(procs.slice(1).map((p) => p.stop('SIGTERM', 10_000)));
     const quietSince = nowMs();
     while (nowMs() - Math.max(lastMs, quietSince) < 300 && nowMs() - quietSince < 3000)
       await sleep(25);
@@ -529,8 +587,16 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
       // never created
     }
     namespaces.delete(ns);
+    nsGuard.kill('SIGKILL');
   }
   const collector = { address: '127.0.0.1', port };
   const pcap = writeDatagramsPcap(join(o.dir, `${file}.export.pcap`), datagrams, collector);
-  return { name: `fprobe v${o.version}`, datagrams, collector, pcap, logFile };
+  return {
+    name: `fprobe v${o.version}`,
+    datagrams,
+    collector,
+    pcap,
+    logFile,
+    replayed: { fromMs: replayFrom, toMs: replayTo },
+  };
 }

@@ -9,6 +9,7 @@ export {
   startElasticsearch,
 } from './elasticsearch.js';
 export { ServerStartError, ServerUnavailableError } from './errors.js';
+export * from './exporters.js';
 export { CACHE_DIR, PCAPS_DIR, TEST_DIR } from './paths.js';
 export { freePort } from './ports.js';
 export { type ManagedProcess, startProcess } from './process.js';
@@ -18,6 +19,7 @@ export {
   type ScrapeTarget,
   startPrometheus,
 } from './prometheus.js';
+export * from './traffic.js';
 export {
   type TsharkLayers,
   type TsharkOptions,

@@ -64,6 +64,11 @@ export interface ExpectedFlow {
   bytes: number;
   /** Sum of the Ethernet frame lengths (with VLAN tag and padding to 60 bytes). */
   frameBytes: number;
+  /**
+   * Sum of the frame bytes after the link header (Ethernet and VLAN tag): the IP total
+   * length plus any Ethernet padding. softflowd counts these, not the IP total length.
+   */
+  linkPayloadBytes: number;
   /** Time of the first and last packet, ms since the epoch (µs precision). */
   firstMs: number;
   lastMs: number;
@@ -245,6 +250,7 @@ export function generateTraffic(
       packets: spec.packets,
       bytes: 0,
       frameBytes: 0,
+      linkPayloadBytes: 0,
       firstMs: 0,
       lastMs: 0,
       tcpFlags: spec.proto === 'tcp' ? 0 : undefined,
@@ -343,6 +349,7 @@ export function generateTraffic(
       packets.push({ timeUs, flow: index, seq: i, frame });
       exp.bytes += ipLen;
       exp.frameBytes += frameLen;
+      exp.linkPayloadBytes += frameLen - 14 - tag;
       if (i === 0) exp.firstMs = timeUs / 1000;
       exp.lastMs = timeUs / 1000;
     }
@@ -444,4 +451,232 @@ export function udpFrame(
     iv.setUint16(10, checksum(ip));
   }
   return frame;
+}
+
+export interface MixOptions {
+  /** Include the IPv6 flows (TCP, UDP, ICMPv6). Default true. */
+  ipv6?: boolean;
+  /** Tag some flows with 802.1Q VLAN ids. Default true. */
+  vlan?: boolean;
+  /** Number of small extra UDP flows (to fill several export datagrams). Default 60. */
+  bulk?: number;
+}
+
+const S = 0x02;
+const A = 0x10;
+const PA = 0x18;
+const FA = 0x11;
+const SA = 0x12;
+const R = 0x04;
+
+/**
+ * A ready-made mix for exporter tests, all within about one second from `startMs`:
+ * a TCP conversation in both directions with a flag sequence, a reset TCP flow, UDP
+ * flows with fixed, random, tiny and full-size packets (one of 200 packets), ICMP echo
+ * request/reply and destination unreachable, optional VLAN-tagged and IPv6 flows
+ * (TCP, UDP, ICMPv6 echo and port unreachable), and `bulk` small UDP flows. Every
+ * 5-tuple is unique, so exporters that ignore VLAN ids or TOS still see one flow each.
+ */
+export function mixedFlows(startMs: number, opts: MixOptions = {}): FlowSpec[] {
+  const vlan = opts.vlan ?? true;
+  const tagged = (id: number) => (vlan ? { vlan: id } : {});
+  const t = (ms: number) => startMs + ms;
+  const flows: FlowSpec[] = [
+    {
+      src: '10.1.0.1',
+      dst: '10.2.0.1',
+      proto: 'tcp',
+      sport: 40001,
+      dport: 443,
+      packets: 9,
+      sizeRange: [40, 1500],
+      startMs: t(0),
+      gapMs: 13.37,
+      tcpFlags: [S, A, PA, PA, PA, PA, A, FA, A],
+    },
+    {
+      src: '10.2.0.1',
+      dst: '10.1.0.1',
+      proto: 'tcp',
+      sport: 443,
+      dport: 40001,
+      packets: 6,
+      sizeRange: [40, 1500],
+      startMs: t(6.1),
+      gapMs: 17.9,
+      tcpFlags: [SA, A, PA, PA, FA, A],
+    },
+    {
+      src: '10.1.0.5',
+      dst: '10.2.0.5',
+      proto: 'tcp',
+      sport: 40002,
+      dport: 22,
+      packets: 2,
+      bytesPerPacket: 40,
+      startMs: t(3.3),
+      gapMs: 1.001,
+      tcpFlags: [S, R],
+    },
+    {
+      src: '10.1.0.2',
+      dst: '10.2.0.2',
+      proto: 'udp',
+      sport: 5000,
+      dport: 6000,
+      packets: 4,
+      bytesPerPacket: 300,
+      tos: 0xb8,
+      startMs: t(1.5),
+      gapMs: 21,
+      ...tagged(42),
+    },
+    {
+      src: '10.1.0.6',
+      dst: '10.2.0.6',
+      proto: 'udp',
+      sport: 7000,
+      dport: 7001,
+      packets: 200,
+      bytesPerPacket: 1500,
+      startMs: t(4.4),
+      gapMs: 2,
+    },
+    {
+      src: '10.1.0.8',
+      dst: '10.2.0.8',
+      proto: 'udp',
+      sport: 7002,
+      dport: 7003,
+      packets: 5,
+      bytesPerPacket: 28,
+      startMs: t(5.5),
+      gapMs: 0.5,
+    },
+    {
+      src: '10.1.0.3',
+      dst: '10.2.0.3',
+      proto: 'icmp',
+      icmpType: 8,
+      packets: 3,
+      bytesPerPacket: 84,
+      startMs: t(2.2),
+      gapMs: 100,
+    },
+    {
+      src: '10.2.0.3',
+      dst: '10.1.0.3',
+      proto: 'icmp',
+      icmpType: 0,
+      packets: 3,
+      bytesPerPacket: 84,
+      startMs: t(2.9),
+      gapMs: 100,
+    },
+    {
+      src: '10.1.0.3',
+      dst: '10.2.0.3',
+      proto: 'icmp',
+      icmpType: 3,
+      icmpCode: 3,
+      packets: 1,
+      bytesPerPacket: 56,
+      startMs: t(7.7),
+      gapMs: 1,
+    },
+    {
+      src: '10.1.0.7',
+      dst: '10.2.0.7',
+      proto: 'tcp',
+      sport: 1234,
+      dport: 80,
+      packets: 3,
+      bytesPerPacket: 576,
+      tos: 0x20,
+      startMs: t(8.8),
+      gapMs: 33.3,
+      tcpFlags: PA,
+      ...tagged(43),
+    },
+  ];
+  if (opts.ipv6 ?? true) {
+    flows.push(
+      {
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        proto: 'tcp',
+        sport: 40003,
+        dport: 80,
+        packets: 5,
+        sizeRange: [60, 1500],
+        startMs: t(9.1),
+        gapMs: 11,
+        tcpFlags: [S, A, PA, PA, FA],
+      },
+      {
+        src: '2001:db8::1',
+        dst: '2001:db8:0:0:1::2',
+        proto: 'udp',
+        sport: 1000,
+        dport: 2000,
+        packets: 4,
+        bytesPerPacket: 200,
+        startMs: t(10.2),
+        gapMs: 50,
+        ...tagged(7),
+      },
+      {
+        src: '2001:db8::1',
+        dst: '2001:db8::2',
+        proto: 'icmp',
+        packets: 2,
+        bytesPerPacket: 104,
+        startMs: t(11.3),
+        gapMs: 50,
+      },
+      {
+        src: '2001:db8::2',
+        dst: '2001:db8::1',
+        proto: 'icmp',
+        icmpType: 1,
+        icmpCode: 4,
+        packets: 1,
+        bytesPerPacket: 96,
+        startMs: t(12.4),
+        gapMs: 1,
+      },
+    );
+  }
+  for (let i = 0; i < (opts.bulk ?? 60); i++) {
+    flows.push({
+      src: `10.3.${i}.1`,
+      dst: `10.4.0.${i + 1}`,
+      proto: 'udp',
+      sport: 10000 + i,
+      dport: 20000,
+      packets: 1 + (i % 5),
+      sizeRange: [28, 1400],
+      startMs: t(20 + i * 7.3),
+      gapMs: 3.1,
+    });
+  }
+  return flows;
+}
+
+/**
+ * Filler after the real traffic (192.0.2.0/24, TEST-NET-1): pmacct sfprobe never sends
+ * its last partly filled datagram, so the packets that matter must not be the last.
+ */
+export function fillerFlow(startMs: number, packets = 40): FlowSpec {
+  return {
+    src: '192.0.2.1',
+    dst: '192.0.2.2',
+    proto: 'udp',
+    sport: 9,
+    dport: 9,
+    packets,
+    bytesPerPacket: 64,
+    startMs,
+    gapMs: 1,
+  };
 }

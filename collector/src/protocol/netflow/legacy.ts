@@ -81,14 +81,12 @@ interface Layout {
   readonly header: number;
   readonly record: number;
   readonly slots: readonly Slot[];
-  /** Cisco's documented maximum records per datagram. */
-  readonly maxCount: number;
 }
 
 const LAYOUTS: Record<1 | 5 | 7, Layout> = {
-  1: { version: 1, header: 16, record: 48, slots: V1_RECORD, maxCount: 24 },
-  5: { version: 5, header: 24, record: 48, slots: V5_RECORD, maxCount: 30 },
-  7: { version: 7, header: 24, record: 52, slots: V7_RECORD, maxCount: 27 },
+  1: { version: 1, header: 16, record: 48, slots: V1_RECORD },
+  5: { version: 5, header: 24, record: 48, slots: V5_RECORD },
+  7: { version: 7, header: 24, record: 52, slots: V7_RECORD },
 };
 
 function read(buf: Uint8Array, view: DataView, off: number, kind: Kind): FieldValue {
@@ -153,12 +151,6 @@ export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): Export
         message: `v${version} header says ${count} records, ${fit} fit in ${buf.length} bytes`,
       });
       n = fit;
-    }
-    if (n > layout.maxCount) {
-      res.issues.push({
-        reason: 'count_overflow',
-        message: `v${version} header says ${count} records, more than the format's ${layout.maxCount}`,
-      });
     }
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const slots = layout.slots;
