@@ -1,0 +1,130 @@
+// Sluice's side of the benchmark: the decode loop (a) and the decode + bulk-document loop
+// (b), run in-process on the calling thread.
+import { type Datagram, FlowDecoder } from '../../collector/src/flow/decoder.js';
+import { serializeDocument, toDocument } from '../../collector/src/flow/document.js';
+
+export type Mode = 'decode' | 'document';
+
+/** Documents per bulk body, about what a bulk sink sends in one request. */
+const DOCS_PER_BULK = 1000;
+
+/**
+ * One exporter's stream through one decoder, looped. In 'document' mode every record
+ * becomes an Elasticsearch bulk pair (action line + document) appended to the current
+ * bulk body, which is joined into one string every DOCS_PER_BULK documents; the id is a
+ * counter (a real sink derives a deterministic id, which costs more).
+ */
+export class Workload {
+  private readonly decoder = new FlowDecoder();
+  private next = 0;
+  private id = 0;
+  private lines: string[] = [];
+  private docsInBody = 0;
+  /** Bulk body characters produced so far; also keeps the work observable. */
+  bodyChars = 0;
+  documents = 0;
+
+  constructor(
+    readonly mode: Mode,
+    private readonly datagrams: readonly Datagram[],
+  ) {}
+
+  /** Feeds `packets` datagrams; returns the records decoded. */
+  run(packets: number): number {
+    const dgs = this.datagrams;
+    let records = 0;
+    for (let p = 0; p < packets; p++) {
+      const d = dgs[this.next] as Datagram;
+      this.next = this.next + 1 === dgs.length ? 0 : this.next + 1;
+      const out = this.decoder.decode(d);
+      records += out.records.length;
+      if (this.mode === 'document') {
+        for (const r of out.records) {
+          this.id += 1;
+          this.lines.push(`{"create":{"_id":"${this.id}"}}`, serializeDocument(toDocument(r)));
+          if (++this.docsInBody === DOCS_PER_BULK) this.flush();
+        }
+      }
+    }
+    return records;
+  }
+
+  /** Ends the current bulk body (the allocation child aligns its windows with this). */
+  flush(): void {
+    if (this.docsInBody === 0) return;
+    const body = `${this.lines.join('\n')}\n`;
+    this.bodyChars += body.length;
+    this.documents += this.docsInBody;
+    this.lines = [];
+    this.docsInBody = 0;
+  }
+}
+
+/**
+ * Decodes one cycle with a fresh decoder: the records each datagram yields (templates
+ * come first in every cycle, so this is also the steady state) and the issues reported.
+ */
+export function checkCycle(datagrams: readonly Datagram[]): {
+  records: number;
+  recordsAt: number[];
+  issues: Map<string, number>;
+} {
+  const decoder = new FlowDecoder();
+  const issues = new Map<string, number>();
+  const recordsAt: number[] = [];
+  for (const d of datagrams) {
+    const out = decoder.decode(d);
+    recordsAt.push(out.records.length);
+    for (const i of out.issues) issues.set(i.reason, (issues.get(i.reason) ?? 0) + 1);
+  }
+  return { records: recordsAt.reduce((a, b) => a + b, 0), recordsAt, issues };
+}
+
+export interface Rate {
+  records: number;
+  wallS: number;
+  cpuS: number;
+  perWallS: number;
+  perCpuS: number;
+}
+
+const CHUNK = 20;
+
+function timedRun(w: Workload, seconds: number): Rate {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  let records = 0;
+  let now = t0;
+  do {
+    records += w.run(CHUNK);
+    now = performance.now();
+  } while (now < until);
+  const c = process.cpuUsage(c0);
+  const wallS = (now - t0) / 1000;
+  const cpuS = (c.user + c.system) / 1e6;
+  return { records, wallS, cpuS, perWallS: records / wallS, perCpuS: records / cpuS };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/** Warm-up, then `reps` timed runs of `seconds` each; the median run by CPU rate. */
+export function measure(
+  mode: Mode,
+  datagrams: readonly Datagram[],
+  seconds: number,
+  reps: number,
+  warmupS: number,
+): { median: Rate; runs: Rate[]; bytesPerDoc: number } {
+  const w = new Workload(mode, datagrams);
+  timedRun(w, warmupS);
+  const runs: Rate[] = [];
+  for (let i = 0; i < reps; i++) runs.push(timedRun(w, seconds));
+  const mid = median(runs.map((r) => r.perCpuS));
+  const pick = runs.find((r) => r.perCpuS === mid) ?? (runs[0] as Rate);
+  return { median: pick, runs, bytesPerDoc: w.documents ? w.bodyChars / w.documents : 0 };
+}
