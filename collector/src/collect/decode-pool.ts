@@ -105,7 +105,9 @@ export class DecodePool {
 
   async decode(entries: readonly JournalEntry[]): Promise<DecodedBatch> {
     const groups: number[][] = this.workers.map(() => []);
-    entries.forEach((e, i) => groups[this.workerFor(e.exporter)]?.push(i));
+    entries.forEach((e, i) => {
+      groups[this.workerFor(e.exporter)]?.push(i);
+    });
     const docs: string[][] = new Array(entries.length);
     const aggregates: FlowTotals[] = [];
     const stats: [string, ExporterStats][] = [];

@@ -78,7 +78,7 @@ function duration(key: string, v: string | number | undefined, dflt: number): nu
 function hostPort(key: string, v: string): { host: string; port: number } {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(v);
   const port = Number(m?.[2]);
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError(`config key ${key}: "${v}" is not host:port`);
   }
   return { host: m[1] || '127.0.0.1', port };

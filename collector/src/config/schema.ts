@@ -6,7 +6,7 @@ const Duration = T.Union([T.Number({ minimum: 0 }), T.String()]);
 
 const Listener = T.Object(
   {
-    port: T.Integer({ minimum: 1, maximum: 65535 }),
+    port: T.Integer({ minimum: 0, maximum: 65535, description: '0 picks a free port (tests)' }),
     address: T.Optional(T.String({ description: 'bind address; "::" takes IPv4 and IPv6' })),
   },
   { additionalProperties: false },

@@ -14,9 +14,13 @@ const DATE_TYPES = new Set([
   'dateTimeNanoseconds',
 ]);
 
+/** Latest instant Elasticsearch dates accept with four-digit years (9999-12-31T23:59:59.999Z). */
+const MAX_DATE_MS = 253_402_300_799_999;
+
+/** ISO text of a time, or undefined when an exporter's value is no plausible date. */
 function iso(ms: number): string | undefined {
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+  if (!(ms >= 0 && ms <= MAX_DATE_MS)) return undefined;
+  return new Date(ms).toISOString();
 }
 
 function fieldValue(f: FlowField): unknown {

@@ -207,8 +207,16 @@ export class SelfMetrics {
     else this.rejected.add(1, this.byReason.get(exporter, reason ?? 'unknown'));
   }
 
-  decodeError(exporter: string, reason: string): void {
-    this.decodeErrors.add(1, this.byReason.get(exporter, reason));
+  decodeError(exporter: string, reason: string, n = 1): void {
+    if (n > 0) this.decodeErrors.add(n, this.byReason.get(exporter, reason));
+  }
+
+  /** Sequence counts summed elsewhere (a decode worker's tracker), as increments. */
+  sequenceCounts(exporter: string, c: { gaps: number; missing: number; resets: number }): void {
+    const a = this.byExporter.get(exporter);
+    if (c.gaps > 0) this.seqGaps.add(c.gaps, a);
+    if (c.missing > 0) this.seqMissing.add(c.missing, a);
+    if (c.resets > 0) this.seqResets.add(c.resets, a);
   }
 
   templateMiss(exporter: string, sets = 1): void {

@@ -1,30 +1,60 @@
 import { Command, Option } from 'commander';
+import { createLogger } from '../../api/logging.js';
+import { Collector } from '../../collect/collector.js';
+import { ConfigError, readConfigFile, resolveConfig, validateConfig } from '../../config/load.js';
+import type { CollectConfigFile } from '../../config/schema.js';
 
 /** Defaults of `sluice collect`; documented in --help and the README. */
 export const COLLECT_DEFAULTS = {
-  netflowPort: 2055,
-  ipfixPort: 4739,
-  sflowPort: 6343,
+  ports: '2055,4739,6343',
   elasticsearchUrl: 'http://localhost:9200',
   dataStream: 'logs-netflow.sluice-default',
   httpListen: '127.0.0.1:9850',
+  dataDir: './sluice-data',
 } as const;
 
-export interface CollectOptions {
-  netflowPort: number;
-  ipfixPort: number;
-  sflowPort: number;
-  elasticsearch: string;
-  dataStream: string;
-  http: string;
+interface CollectFlags {
+  config?: string;
+  listen?: string;
+  elasticsearch?: string;
+  dataStream?: string;
+  dataDir?: string;
+  http?: string;
+  workers?: string;
+  allow?: string;
+  logLevel?: string;
 }
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
-    throw new Error(`not a UDP port (1-65535): ${value}`);
+/** "2055,[::1]:9995,0.0.0.0:6343" -> listeners. */
+function parseListen(v: string): { port: number; address?: string }[] {
+  return v.split(',').map((part) => {
+    const m = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(part.trim());
+    if (!m) throw new ConfigError(`--listen: "${part}" is not PORT or ADDRESS:PORT`);
+    return m[1] ? { port: Number(m[2]), address: m[1] } : { port: Number(m[2]) };
+  });
+}
+
+/** Flags override the file; the merged object is validated as a whole, so errors name keys. */
+function merge(file: CollectConfigFile, f: CollectFlags): CollectConfigFile {
+  const out: Record<string, unknown> = { ...file };
+  if (f.listen !== undefined) out.listen = parseListen(f.listen);
+  if (f.dataDir !== undefined) out.data_dir = f.dataDir;
+  if (f.workers !== undefined) out.workers = f.workers === 'auto' ? 'auto' : Number(f.workers);
+  if (f.allow !== undefined)
+    out.allow = f.allow
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (f.logLevel !== undefined) out.log_level = f.logLevel;
+  if (f.http !== undefined) out.http = { ...file.http, listen: f.http };
+  if (f.elasticsearch !== undefined || f.dataStream !== undefined) {
+    out.elasticsearch = {
+      ...file.elasticsearch,
+      ...(f.elasticsearch !== undefined ? { url: f.elasticsearch } : {}),
+      ...(f.dataStream !== undefined ? { data_stream: f.dataStream } : {}),
+    };
   }
-  return n;
+  return validateConfig(out, 'configuration');
 }
 
 export function collectCommand(): Command {
@@ -33,40 +63,71 @@ export function collectCommand(): Command {
       'Receive flow exports over UDP, store every record in Elasticsearch and export ' +
         'aggregate OpenTelemetry metrics (the main job).',
     )
-    .addOption(
-      new Option('--netflow-port <port>', 'UDP port for NetFlow v1/5/7/9 and IPFIX')
-        .default(COLLECT_DEFAULTS.netflowPort)
-        .argParser(port),
+    .option('-c, --config <file>', 'YAML or JSON configuration file (see README: Configuration)')
+    .option(
+      '--listen <ports>',
+      `UDP listeners, comma-separated PORT or ADDRESS:PORT; any format on any port (default: ${COLLECT_DEFAULTS.ports} on all addresses, IPv4 and IPv6)`,
     )
     .addOption(
-      new Option('--ipfix-port <port>', 'UDP port for IPFIX')
-        .default(COLLECT_DEFAULTS.ipfixPort)
-        .argParser(port),
+      new Option(
+        '--elasticsearch <url>',
+        `Elasticsearch URL (default: ${COLLECT_DEFAULTS.elasticsearchUrl})`,
+      ).env('SLUICE_ELASTICSEARCH_URL'),
     )
-    .addOption(
-      new Option('--sflow-port <port>', 'UDP port for sFlow v2/4/5')
-        .default(COLLECT_DEFAULTS.sflowPort)
-        .argParser(port),
+    .option(
+      '--data-stream <name>',
+      `data stream for the records (default: ${COLLECT_DEFAULTS.dataStream})`,
     )
-    .addOption(
-      new Option('--elasticsearch <url>', 'Elasticsearch URL')
-        .default(COLLECT_DEFAULTS.elasticsearchUrl)
-        .env('SLUICE_ELASTICSEARCH_URL'),
+    .option(
+      '--data-dir <dir>',
+      `journal, checkpoint, templates, dead letters (default: ${COLLECT_DEFAULTS.dataDir})`,
     )
-    .option('--data-stream <name>', 'data stream the records go to', COLLECT_DEFAULTS.dataStream)
-    .option('--http <host:port>', 'health, readiness and /metrics', COLLECT_DEFAULTS.httpListen)
-    .action((opts: CollectOptions, cmd: Command) => {
-      // The collector pipeline is not built yet. Say so plainly and say what this
-      // command will do, rather than pretending to collect.
-      const lines = [
-        'sluice collect: not implemented yet. Nothing is listening and nothing is stored.',
-        '',
-        'When it is, with these settings it will:',
-        `  - listen for NetFlow/IPFIX on UDP ${opts.netflowPort}, IPFIX on UDP ${opts.ipfixPort}, sFlow on UDP ${opts.sflowPort} (IPv4 and IPv6)`,
-        '  - append every datagram to an on-disk journal before decoding it',
-        `  - index every flow record into the data stream ${opts.dataStream} at ${opts.elasticsearch}`,
-        `  - serve /healthz, /readyz and /metrics on http://${opts.http}`,
-      ];
-      cmd.error(lines.join('\n'), { exitCode: 1, code: 'sluice.notImplemented' });
+    .option(
+      '--http <host:port>',
+      `health, readiness and /metrics (default: ${COLLECT_DEFAULTS.httpListen})`,
+    )
+    .option('--workers <n>', 'decode worker threads, or auto (default: cores - 1, at least 1)')
+    .option('--allow <cidrs>', 'accept exporters from these networks only, comma-separated')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (default: info)')
+    .addHelpText(
+      'after',
+      '\nEvery datagram is appended to an on-disk journal before it is decoded; documents are\n' +
+        'indexed from the journal with ids derived from its positions, so an Elasticsearch\n' +
+        'outage or a restart loses and duplicates nothing. Ctrl-C stops gracefully.\n' +
+        '\nExamples:\n' +
+        '  sluice collect\n' +
+        '  sluice collect --listen 9995 --elasticsearch https://elastic:secret@es:9200\n' +
+        '  sluice collect --config /etc/sluice/sluice.yaml',
+    )
+    .action(async (flags: CollectFlags, cmd: Command) => {
+      let config: ReturnType<typeof resolveConfig>;
+      try {
+        const file = flags.config !== undefined ? readConfigFile(flags.config) : {};
+        config = resolveConfig(merge(file, flags));
+      } catch (err) {
+        if (err instanceof ConfigError)
+          cmd.error(`sluice collect: ${err.message}`, { exitCode: 2 });
+        throw err;
+      }
+      const log = createLogger({ level: config.logLevel as 'info' });
+      let collector: Collector;
+      try {
+        collector = await Collector.start(config, log);
+      } catch (err) {
+        log.fatal({ err }, 'cannot start');
+        process.exitCode = 1;
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ signal }, 'stopping');
+          collector.stop().then(resolve, (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            resolve();
+          });
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
     });
 }
