@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { collectCommand } from './commands/collect.js';
 import { decodeCommand } from './commands/decode.js';
+import { replayCommand } from './commands/replay.js';
 
 /** Builds the `sluice` program. Each command lives in its own file under ./commands. */
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     );
   program.addCommand(collectCommand());
   program.addCommand(decodeCommand());
+  program.addCommand(replayCommand());
   return program;
 }
 
