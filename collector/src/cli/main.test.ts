@@ -30,15 +30,14 @@ test('every command answers --help with its usage and exit 0', () => {
   assert.match(top.out, /Commands:\n\s+collect/);
 });
 
-test('collect does not pretend: it says it is not implemented and exits non-zero', () => {
-  const res = sluice('collect', '--sflow-port', '16343');
-  assert.equal(res.code, 1);
-  assert.match(res.err, /not implemented yet/);
-  assert.match(res.err, /sFlow on UDP 16343/, 'the plan reflects the options given');
-});
-
-test('collect rejects a port that is not a UDP port, naming the value', () => {
-  const res = sluice('collect', '--netflow-port', '70000');
-  assert.notEqual(res.code, 0);
-  assert.match(res.err, /not a UDP port \(1-65535\): 70000/);
+test('collect refuses a bad listener or config before starting, naming the problem', () => {
+  const port = sluice('collect', '--listen', '70000');
+  assert.equal(port.code, 2);
+  assert.match(port.err, /listen\.0\.port: .*65535.*\(got 70000\)/);
+  const form = sluice('collect', '--listen', 'localhost');
+  assert.equal(form.code, 2);
+  assert.match(form.err, /--listen: "localhost" is not PORT or ADDRESS:PORT/);
+  const missing = sluice('collect', '--config', '/nonexistent/sluice.yaml');
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /cannot read config file \/nonexistent\/sluice\.yaml/);
 });
