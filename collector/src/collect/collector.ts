@@ -281,7 +281,10 @@ export class Collector {
     );
     this.indexer = indexer;
     this.writer.onFlush(() => indexer.notify());
-    this.metrics.self.onIndexingLag(() => ({ seconds: 0, bytes: indexer.lagBytes() }));
+    this.metrics.self.onIndexingLag(() => ({
+      seconds: indexer.lagSeconds(),
+      bytes: indexer.lagBytes(),
+    }));
     const install = async (attempt: number): Promise<void> => {
       if (this.stopping) return;
       try {

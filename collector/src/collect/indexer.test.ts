@@ -60,12 +60,17 @@ test('indexer: journal to documents with deterministic ids; checkpoint only past
   assert.equal(sink.items[0]?.id, documentId('abc', positions[1] as number, 0));
   assert.equal(sink.items.at(-1)?.id, documentId('abc', positions[2] as number, 28));
   assert.equal(new Set(sink.items.map((i) => i.id)).size, sink.items.length, 'ids are unique');
-  // Nothing confirmed: the checkpoint cannot pass the first entry with documents.
+  // Nothing confirmed: the checkpoint cannot pass the first entry with documents, and the
+  // lag is the age of that datagram.
   assert.equal(idx.safePosition(), positions[1]);
+  assert.ok(idx.lagBytes() > 0);
+  assert.ok(idx.lagSeconds() > 0, 'the capture is years old');
   sink.confirmed = positions[1] as number;
   assert.equal(idx.safePosition(), positions[2]);
   sink.confirmed = positions[2] as number;
   assert.equal(idx.safePosition(), w.flushedHead, 'everything read is done');
+  assert.equal(idx.lagSeconds(), 0);
+  assert.equal(idx.lagBytes(), 0);
   assert.equal(await idx.stop(), w.flushedHead);
   w.close();
 });

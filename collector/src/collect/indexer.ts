@@ -41,6 +41,10 @@ export class Indexer {
     this.signalStop = resolve;
   });
   private outstanding: number[] = [];
+  /** Arrival times of the outstanding entries, index-aligned. */
+  private outstandingMs: number[] = [];
+  /** When the indexer last had nothing left to index. */
+  private caughtUpMs = Date.now();
   private head = 0;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> | undefined;
@@ -97,6 +101,7 @@ export class Indexer {
         const docs = batch.docs[i] ?? [];
         if (docs.length === 0) return;
         this.outstanding.push(e.position);
+        this.outstandingMs.push(e.receivedMs);
         docs.forEach((source, k) => {
           this.sink.add({
             id: documentId(this.instance, e.position, k),
@@ -117,7 +122,10 @@ export class Indexer {
     const done = this.sink.indexedUpTo();
     let n = 0;
     while (n < this.outstanding.length && (this.outstanding[n] as number) <= done) n++;
-    if (n > 0) this.outstanding.splice(0, n);
+    if (n > 0) {
+      this.outstanding.splice(0, n);
+      this.outstandingMs.splice(0, n);
+    }
     return this.outstanding[0] ?? this.head;
   }
 
@@ -132,6 +140,22 @@ export class Indexer {
   /** Journal bytes read but not yet confirmed indexed, plus bytes not read yet. */
   lagBytes(): number {
     return this.flushedHead() - this.safePosition();
+  }
+
+  /**
+   * How far indexing is behind, in seconds: the age of the oldest datagram read but not
+   * confirmed indexed; when everything read is done but unread journal remains, the time
+   * since the indexer was last caught up; 0 when nothing waits.
+   */
+  lagSeconds(nowMs = Date.now()): number {
+    const safe = this.safePosition();
+    const oldest = this.outstandingMs[0];
+    if (oldest !== undefined) return Math.max(0, (nowMs - oldest) / 1000);
+    if (safe >= this.flushedHead()) {
+      this.caughtUpMs = nowMs;
+      return 0;
+    }
+    return Math.max(0, (nowMs - this.caughtUpMs) / 1000);
   }
 
   /**
