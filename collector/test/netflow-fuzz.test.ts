@@ -8,8 +8,9 @@ import { PCAPS_DIR } from '@sluice/testkit';
 import fc from 'fast-check';
 import { FlowDecoder } from '../src/flow/decoder.js';
 import { datagramsFromCaptures } from '../src/ingest/capture-source.js';
+import { fuzzRuns } from './support/fuzz.js';
 
-const RUNS = Number(process.env.SLUICE_FUZZ_RUNS ?? 2_000);
+const RUNS = fuzzRuns(2_000);
 const DIR = join(PCAPS_DIR, 'akvorado', 'netflow');
 
 /** Real export datagrams (v5, v9, IPFIX; templates and data) to mutate. */

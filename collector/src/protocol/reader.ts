@@ -103,12 +103,40 @@ export class Reader {
  * in IPFIX/v9 sends counters in fewer bytes than their type). Number when exact.
  */
 export function readUintBE(buf: Uint8Array, off: number, len: number): number | bigint {
+  switch (len) {
+    case 1:
+      return buf[off] as number;
+    case 2:
+      return ((buf[off] as number) << 8) | (buf[off + 1] as number);
+    case 4:
+      return (
+        (buf[off] as number) * 0x1000000 +
+        (((buf[off + 1] as number) << 16) |
+          ((buf[off + 2] as number) << 8) |
+          (buf[off + 3] as number))
+      );
+    default:
+      break;
+  }
   if (len <= 6) {
     let v = 0;
     for (let i = 0; i < len; i++) v = v * 256 + (buf[off + i] as number);
     return v;
   }
-  let v = 0n;
-  for (let i = 0; i < len; i++) v = (v << 8n) | BigInt(buf[off + i] as number);
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (len > 8) {
+    let big = 0n;
+    for (let i = 0; i < len; i++) big = (big << 8n) | BigInt(buf[off + i] as number);
+    return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+  }
+  // 7 or 8 bytes: a high part and the low 32 bits as numbers. BigInt arithmetic costs
+  // far more than this, and counters this wide are nearly always below 2^53 anyway.
+  let hi = 0;
+  for (let i = 0; i < len - 4; i++) hi = hi * 256 + (buf[off + i] as number);
+  const o = off + len - 4;
+  const lo =
+    (buf[o] as number) * 0x1000000 +
+    (((buf[o + 1] as number) << 16) | ((buf[o + 2] as number) << 8) | (buf[o + 3] as number));
+  // hi < 2^21 keeps hi * 2^32 + lo below 2^53, where a number is exact.
+  if (hi < 0x200000) return hi * 0x100000000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
 }

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/support/fuzz.js';
 import {
   type CaptureEnd,
   type CaptureFrame,
@@ -147,7 +148,7 @@ describe('property tests', () => {
       fc.property(prefix, fc.uint8Array({ maxLength: 600 }), chunkSizes, (p, rest, sizes) =>
         checkInput(concat(p, rest), sizes),
       ),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns(400) },
     );
   });
 
@@ -180,7 +181,7 @@ describe('property tests', () => {
           if (readCaptureAll(b).frames.length > 0) withFrames++;
         },
       ),
-      { numRuns: 600 },
+      { numRuns: fuzzRuns(600) },
     );
     // The mutations must leave something to read most of the time, or they test little.
     assert.equal(runs, 600);
@@ -219,7 +220,7 @@ describe('property tests', () => {
         });
         checkExtractor(frames, new UdpExtractor({ maxPendingDatagrams: 3 }));
       }),
-      { numRuns: 400 },
+      { numRuns: fuzzRuns(400) },
     );
   });
 });

@@ -12,6 +12,7 @@ import {
   tsharkPath,
 } from '@sluice/testkit';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/support/fuzz.js';
 import { createPacketHeaders, type FirstLayer, type PacketHeaders, parsePacket } from './index.js';
 import { type PcapPacket, readPcap, writePcap } from './pcap.test-helpers.js';
 import {
@@ -379,7 +380,7 @@ test('random bytes never throw and always give the documented shape', () => {
       assert.equal(h.vlanIds.length, h.vlanPriorities.length);
       assert.equal(h.mplsLabels.length, h.mplsTtls.length);
     }),
-    { numRuns: 3000 },
+    { numRuns: fuzzRuns(3000) },
   );
 });
 
@@ -401,6 +402,6 @@ test('mutated real packets never throw and decode the same into a reused result'
         assert.deepEqual(parsePacket(bytes, 'ethernet', reused), fresh);
       },
     ),
-    { numRuns: 3000 },
+    { numRuns: fuzzRuns(3000) },
   );
 });

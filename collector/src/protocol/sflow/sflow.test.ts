@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { needServer, PCAPS_DIR, type TsharkLayers, tsharkPath } from '@sluice/testkit';
 import fc from 'fast-check';
+import { fuzzRuns } from '../../../test/support/fuzz.js';
 import type { PacketHeaders } from '../packet/index.js';
 import {
   type PcapPacket,
@@ -828,7 +829,7 @@ test('random bytes, with and without a valid header, never throw', () => {
       withHead.set(body, head.length);
       assertSane(decodeSflow(withHead));
     }),
-    { numRuns: 2000 },
+    { numRuns: fuzzRuns(2000) },
   );
 });
 
@@ -859,6 +860,6 @@ test('mutated real datagrams (bit flips, lying lengths and counts) never throw',
         assertSane(decodeSflow(bytes));
       },
     ),
-    { numRuns: 3000 },
+    { numRuns: fuzzRuns(3000) },
   );
 });
