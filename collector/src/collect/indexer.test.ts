@@ -10,6 +10,21 @@ import { JournalWriter } from '../ingest/journal/writer.js';
 import { DecodePool } from './decode-pool.js';
 import { type DocumentSink, documentId, Indexer } from './indexer.js';
 
+/** One decode worker with default limits. */
+function startPool(): DecodePool {
+  return DecodePool.start(1, {
+    templateLimits: {
+      maxTemplatesPerExporter: 100,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 10,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+}
+
 /** A sink held in memory, for this unit: confirms items only when told to. */
 class HeldSink implements DocumentSink {
   items: { id: string; source: string; position: number }[] = [];
@@ -37,17 +52,7 @@ test('indexer: journal to documents with deterministic ids; checkpoint only past
     positions.push(w.append({ ...d, exporterPort: d.exporterPort ?? 0, localPort: 2055 }));
   }
   w.flush();
-  const pool = DecodePool.start(1, {
-    templateLimits: {
-      maxTemplatesPerExporter: 100,
-      maxPendingBytesPerExporter: 1 << 20,
-      pendingTtlMs: 60_000,
-      maxExporters: 10,
-    },
-    samplingDefault: undefined,
-    samplingOverrides: [],
-    templates: undefined,
-  });
+  const pool = startPool();
   t.after(() => pool.close());
   const sink = new HeldSink();
   const checkpoints: number[] = [];
@@ -78,17 +83,7 @@ test('indexer: journal to documents with deterministic ids; checkpoint only past
 test('indexer: stops promptly even while the sink pushes back', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
   const w = JournalWriter.open(dir);
-  const pool = DecodePool.start(1, {
-    templateLimits: {
-      maxTemplatesPerExporter: 100,
-      maxPendingBytesPerExporter: 1 << 20,
-      pendingTtlMs: 60_000,
-      maxExporters: 10,
-    },
-    samplingDefault: undefined,
-    samplingOverrides: [],
-    templates: undefined,
-  });
+  const pool = startPool();
   t.after(() => pool.close());
   const stuck: DocumentSink = {
     add() {},

@@ -1,5 +1,17 @@
 import type { FlowField } from '../protocol/templates/types.js';
 
+/**
+ * Where a sampling rate came from: the packet header (v5), the record itself, options
+ * data the exporter sent, the sFlow sample, or the configuration.
+ */
+export type SamplingSource =
+  | 'header'
+  | 'record'
+  | 'options'
+  | 'sample'
+  | 'config-default'
+  | 'config-override';
+
 /** What a record describes: a flow, an options record (exporter metadata), or counters. */
 export type RecordKind = 'flow' | 'options' | 'counters';
 
@@ -70,14 +82,7 @@ export interface FlowRecord {
   /** 1-in-N packet sampling in force for this record (1 when unsampled and known). */
   samplingRate?: number | undefined;
   /** Where the rate came from, for people wondering why counts were scaled. */
-  samplingSource?:
-    | 'header'
-    | 'record'
-    | 'options'
-    | 'sample'
-    | 'config-default'
-    | 'config-override'
-    | undefined;
+  samplingSource?: SamplingSource | undefined;
 
   /** Every decoded element (NetFlow/IPFIX) for `netflow.*`. */
   fields: readonly FlowField[];

@@ -1,3 +1,5 @@
+import type { SamplingSource } from './record.js';
+
 /** Sampling settings from the configuration, for exporters that never say (or lie). */
 export interface SamplingConfig {
   /** Rate for exporters that send none. Undefined: counts stay as sent. */
@@ -8,14 +10,7 @@ export interface SamplingConfig {
 
 export interface SamplingDecision {
   rate: number | undefined;
-  source:
-    | 'header'
-    | 'record'
-    | 'options'
-    | 'sample'
-    | 'config-default'
-    | 'config-override'
-    | undefined;
+  source: SamplingSource | undefined;
 }
 
 const MAX_SAMPLERS_PER_EXPORTER = 1024;
