@@ -62,9 +62,10 @@ async function send(port: number): Promise<number> {
   return sent;
 }
 
-function config(dataDir: string, esUrl: string, dataStream: string) {
+function config(dataDir: string, esUrl: string, dataStream: string, allow?: string[]) {
   return resolveConfig(
     validateConfig({
+      ...(allow ? { allow } : {}),
       listen: [{ port: 0, address: '127.0.0.1' }],
       data_dir: dataDir,
       workers: 2,
@@ -192,4 +193,32 @@ test('collect: while Elasticsearch is down, datagrams wait in the journal, then 
     what: 'the checkpoint to reach the journal head',
     timeoutMs: 30_000,
   });
+});
+
+test('collect: the allow-list keeps other exporters out, counted by reason', async (t) => {
+  const es = await needServer(t, elasticsearchForTests);
+  if (!es) return;
+  const client = new Client({ node: es.url });
+  const dataStream = `logs-netflow.sluiceallow${process.pid}-default`;
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
+  t.after(async () => {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Only the v5 exporter (127.0.0.3) is allowed.
+  const c = await Collector.start(config(dir, es.url, dataStream, ['127.0.0.3/32']), quiet);
+  t.after(() => c.stop());
+  await send(c.ports[0] as number);
+  await waitFor(async () => ((await count(client, dataStream)) === 29 ? true : undefined), {
+    what: 'the 29 records of the allowed exporter',
+    timeoutMs: 60_000,
+    intervalMs: 500,
+  });
+  const metrics = await (await fetch(`${c.apiUrl}/metrics`)).text();
+  const rejected = [...metrics.matchAll(/^sluice_datagrams_rejected_total\{([^}]*)\} (\d+)/gm)];
+  assert.ok(rejected.length > 0, 'rejections are counted');
+  assert.ok(rejected.every((m) => (m[1] ?? '').includes('not_allowed')));
+  assert.ok(!rejected.some((m) => (m[1] ?? '').includes('127.0.0.3')));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await count(client, dataStream), 29, 'nothing from the others');
 });
