@@ -41,3 +41,19 @@ test('collect refuses a bad listener or config before starting, naming the probl
   assert.equal(missing.code, 2);
   assert.match(missing.err, /cannot read config file \/nonexistent\/sluice\.yaml/);
 });
+
+test('query --explain prints the compiled query; a filter error exits 2 with a caret', () => {
+  const ok = sluice('query', '--explain', 'src net 10.0.0.0/8 and dst port 443');
+  assert.equal(ok.code, 0, ok.err);
+  const q = JSON.parse(ok.out) as { query: unknown };
+  const text = JSON.stringify(q.query);
+  assert.match(text, /"source\.ip":"10\.0\.0\.0\/8"/);
+  assert.match(text, /"destination\.port":443/);
+  const bad = sluice('query', '--explain', 'src port > abc');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /column 12: expected number but found "abc"/);
+  // The caret sits under column 12 of the echoed filter.
+  const lines = bad.err.split('\n');
+  const echo = lines.findIndex((l) => l.includes('src port > abc'));
+  assert.equal((lines[echo + 1] ?? '').indexOf('^') - (lines[echo] ?? '').indexOf('src'), 11);
+});

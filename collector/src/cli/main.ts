@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { collectCommand } from './commands/collect.js';
 import { decodeCommand } from './commands/decode.js';
+import { queryCommand } from './commands/query.js';
 import { replayCommand } from './commands/replay.js';
 
 /** Builds the `sluice` program. Each command lives in its own file under ./commands. */
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(collectCommand());
   program.addCommand(decodeCommand());
   program.addCommand(replayCommand());
+  program.addCommand(queryCommand());
   return program;
 }
 
