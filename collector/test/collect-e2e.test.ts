@@ -132,6 +132,24 @@ test('collect: UDP exports end up in Elasticsearch exactly once, across restart 
   assert.match(metrics, /sluice_datagrams_accepted_total\{[^}]*\} \d+/);
   const ready = await fetch(`${c1.apiUrl}/readyz`);
   assert.equal(ready.status, 200);
+  // The query API of the same server ranks exporters by flows on the v5 capture's day.
+  const topn = await fetch(`${c1.apiUrl}/api/v1/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      kind: 'topn',
+      from: '2023-04-04T00:00:00Z',
+      to: '2023-04-05T00:00:00Z',
+      fields: ['netflow.exporter.ip'],
+      metric: 'flows',
+      filter: 'proto tcp or proto udp or proto icmp',
+    }),
+  });
+  assert.equal(topn.status, 200, await topn.clone().text());
+  const body = (await topn.json()) as { frames: { fields: { name: string; values: unknown[] }[] }[] };
+  const cols = body.frames[0]?.fields ?? [];
+  assert.deepEqual(cols[0]?.values, ['127.0.0.3']);
+  assert.deepEqual(cols[1]?.values, [29]);
   await c1.stop();
 
   // Restart on the same data dir: nothing new, nothing duplicated.

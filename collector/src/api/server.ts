@@ -1,6 +1,7 @@
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { type QueryApiOptions, queryApiPlugin, queryApiRequiresAuth } from '../query/api/plugin.js';
 import { healthPlugin } from './health.js';
 import { ProbeLogController } from './log-controller.js';
 import { componentLogger } from './logging.js';
@@ -21,6 +22,10 @@ export interface ApiOptions {
   checkTimeoutMs?: number | undefined;
   /** Log paths to redact on top of the authorization headers. */
   redact?: readonly string[] | undefined;
+  /** The query API (/api/v1/..., /docs); its tokens guard only its own routes. */
+  query?: QueryApiOptions | undefined;
+  /** Serve HTTPS with this PEM key and certificate. */
+  tls?: { key: string | Buffer; cert: string | Buffer } | undefined;
 }
 
 export interface ListenOptions {
@@ -35,13 +40,14 @@ export interface ListenOptions {
  *   1. health   /healthz, /readyz
  *   2. metrics  /metrics (when Prometheus is enabled)
  *
- * The query API and its authentication (issue 5) go after these as their own plugins,
- * under a prefix (`/api`), with auth registered inside the query plugin's context so it
- * guards the query routes and never the probes above.
+ *   3. query    /api/v1/query, /api/v1/fields, /docs (when configured); its bearer-token
+ *               check lives inside the plugin's context, so it guards the query routes
+ *               and never the probes above.
  */
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const logger: FastifyBaseLogger = componentLogger(opts.logger, 'api', opts.redact);
   const app = Fastify({
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
     loggerInstance: logger,
     logController: new ProbeLogController(),
     // Probes and scrapes must not hang on a stuck client.
@@ -54,6 +60,7 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   });
   const prometheus = opts.metrics?.prometheus;
   if (prometheus) app.register(metricsPlugin, { prometheus });
+  if (opts.query) app.register(queryApiPlugin, opts.query);
   return app;
 }
 
@@ -66,15 +73,27 @@ export interface RunningApi {
 
 /** Builds the API and binds it (default 127.0.0.1:9850; port 0 picks a free one). */
 export async function startApi(opts: ApiOptions & ListenOptions): Promise<RunningApi> {
+  let host = opts.host ?? DEFAULT_API_HOST;
+  if (opts.query && !queryApiRequiresAuth(opts.query) && !isLoopback(host)) {
+    // Without a token anyone who reaches the port could read every flow.
+    opts.logger.warn(
+      { requested: host },
+      'no API token configured: binding the HTTP API to 127.0.0.1 only (set http.tokens to listen elsewhere)',
+    );
+    host = DEFAULT_API_HOST;
+  }
   const app = buildApi(opts);
-  const host = opts.host ?? DEFAULT_API_HOST;
   await app.listen({ host, port: opts.port ?? DEFAULT_API_PORT });
   const addr = app.server.address();
   const port = addr !== null && typeof addr === 'object' ? addr.port : opts.port;
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
     app,
-    url: `http://${shown}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${shown}:${port}`,
     close: () => app.close(),
   };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -14,6 +14,7 @@ import { JournalWriter } from '../ingest/journal/writer.js';
 import { loadTemplates, saveTemplates } from '../ingest/template-file.js';
 import { UdpListener } from '../ingest/udp-listener.js';
 import { createMetrics, type Metrics } from '../metrics/provider.js';
+import { compileFilter } from '../query/filter/index.js';
 import { BulkIndexer } from '../sink/elasticsearch/bulk.js';
 import { createElasticsearchClient, redactedDescription } from '../sink/elasticsearch/client.js';
 import { installIndexTemplate } from '../sink/elasticsearch/template.js';
@@ -234,11 +235,30 @@ export class Collector {
 
   private async startApi(): Promise<void> {
     const journalDir = join(this.config.dataDir, 'journal');
+    const h = this.config.http;
+    const q = this.config.query;
     this.api = await startApi({
       logger: this.log,
       metrics: this.metrics,
-      host: this.config.http.host,
-      port: this.config.http.port,
+      host: h.host,
+      port: h.port,
+      tls:
+        h.tlsCertFile !== undefined && h.tlsKeyFile !== undefined
+          ? { cert: readFileSync(h.tlsCertFile), key: readFileSync(h.tlsKeyFile) }
+          : undefined,
+      query: {
+        client: this.client,
+        dataStream: this.config.elasticsearch.dataStream,
+        compileFilter,
+        prometheusUrl: q.prometheusUrl,
+        tokens: h.tokens,
+        limits: {
+          maxRangeMs: q.maxRangeMs,
+          maxBuckets: q.maxBuckets,
+          maxRecords: q.maxRecords,
+          timeoutMs: q.timeoutMs,
+        },
+      },
       checks: {
         listeners: async () => ({
           ok: this.listeners.length === this.config.listen.length,

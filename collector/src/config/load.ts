@@ -54,7 +54,20 @@ export interface CollectConfig {
     otlpIntervalMs: number;
     flowCardinalityLimit: number;
   };
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    tokens: string[];
+    tlsCertFile: string | undefined;
+    tlsKeyFile: string | undefined;
+  };
+  query: {
+    prometheusUrl: string | undefined;
+    maxRangeMs: number;
+    maxBuckets: number;
+    maxRecords: number;
+    timeoutMs: number;
+  };
 }
 
 export const DEFAULT_PORTS = [2055, 4739, 6343] as const;
@@ -126,6 +139,9 @@ export function resolveConfig(f: CollectConfigFile): CollectConfig {
   const es = f.elasticsearch ?? {};
   const lim = f.limits ?? {};
   const m = f.metrics ?? {};
+  if ((f.http?.tls_cert_file === undefined) !== (f.http?.tls_key_file === undefined)) {
+    throw new ConfigError('config keys http.tls_cert_file and http.tls_key_file go together');
+  }
   const fsync =
     j.fsync === 'always' || j.fsync === 'never'
       ? j.fsync
@@ -188,7 +204,19 @@ export function resolveConfig(f: CollectConfigFile): CollectConfig {
       otlpIntervalMs: duration('metrics.otlp_interval', m.otlp_interval, 60_000),
       flowCardinalityLimit: m.flow_cardinality_limit ?? 2_000,
     },
-    http: hostPort('http.listen', f.http?.listen ?? '127.0.0.1:9850'),
+    http: {
+      ...hostPort('http.listen', f.http?.listen ?? '127.0.0.1:9850'),
+      tokens: f.http?.tokens ?? [],
+      tlsCertFile: f.http?.tls_cert_file,
+      tlsKeyFile: f.http?.tls_key_file,
+    },
+    query: {
+      prometheusUrl: f.query?.prometheus_url,
+      maxRangeMs: duration('query.max_range', f.query?.max_range, 31 * 86_400_000),
+      maxBuckets: f.query?.max_buckets ?? 10_000,
+      maxRecords: f.query?.max_records ?? 10_000,
+      timeoutMs: duration('query.timeout', f.query?.timeout, 30_000),
+    },
   };
 }
 

@@ -90,7 +90,33 @@ export const CollectConfigSchema = T.Object(
         { additionalProperties: false },
       ),
     ),
-    http: T.Optional(T.Object({ listen: T.Optional(T.String()) }, { additionalProperties: false })),
+    http: T.Optional(
+      T.Object(
+        {
+          listen: T.Optional(T.String()),
+          tokens: T.Optional(
+            T.Array(T.String({ minLength: 16 }), {
+              description: 'bearer tokens for the query API',
+            }),
+          ),
+          tls_cert_file: T.Optional(T.String()),
+          tls_key_file: T.Optional(T.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    query: T.Optional(
+      T.Object(
+        {
+          prometheus_url: T.Optional(T.String()),
+          max_range: T.Optional(Duration),
+          max_buckets: T.Optional(T.Integer({ minimum: 1 })),
+          max_records: T.Optional(T.Integer({ minimum: 1 })),
+          timeout: T.Optional(Duration),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
