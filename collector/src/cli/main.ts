@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { collectCommand } from './commands/collect.js';
 import { decodeCommand } from './commands/decode.js';
+import { exportCommand } from './commands/export.js';
 import { queryCommand } from './commands/query.js';
 import { replayCommand } from './commands/replay.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(decodeCommand());
   program.addCommand(replayCommand());
   program.addCommand(queryCommand());
+  program.addCommand(exportCommand());
   return program;
 }
 
