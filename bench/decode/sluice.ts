@@ -1,7 +1,7 @@
 // Sluice's side of the benchmark: the decode loop (a) and the decode + bulk-document loop
 // (b), run in-process on the calling thread.
 import { type Datagram, FlowDecoder } from '../../collector/src/flow/decoder.js';
-import { serializeDocument, toDocument } from '../../collector/src/flow/document.js';
+import { documentText } from '../../collector/src/flow/document.js';
 
 export type Mode = 'decode' | 'document';
 
@@ -41,7 +41,7 @@ export class Workload {
       if (this.mode === 'document') {
         for (const r of out.records) {
           this.id += 1;
-          this.lines.push(`{"create":{"_id":"${this.id}"}}`, serializeDocument(toDocument(r)));
+          this.lines.push(`{"create":{"_id":"${this.id}"}}`, documentText(r));
           if (++this.docsInBody === DOCS_PER_BULK) this.flush();
         }
       }

@@ -2,7 +2,7 @@
 // entries into bulk-ready documents, and sums flow counts for the metrics.
 import { parentPort } from 'node:worker_threads';
 import { FlowDecoder } from '../flow/decoder.js';
-import { serializeDocument, toDocument } from '../flow/document.js';
+import { documentText } from '../flow/document.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowTotals } from '../metrics/flows.js';
 import type { DecodeRequest, DecodeResponse, FromWorker, ToWorker } from './messages.js';
@@ -35,7 +35,7 @@ function decode(req: DecodeRequest): DecodeResponse {
     const lines: string[] = new Array(out.records.length);
     for (let k = 0; k < out.records.length; k++) {
       const r = out.records[k] as FlowRecord;
-      lines[k] = serializeDocument(toDocument(r));
+      lines[k] = documentText(r);
       if (r.kind !== 'flow') continue;
       const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
       const wk = wellKnownPort(r);

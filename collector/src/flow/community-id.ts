@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { parseIp } from '../protocol/address.js';
 
 // Community ID v1 (corelight/community-id-spec): SHA-1 over seed, the ordered endpoint
@@ -57,10 +57,128 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+// Addresses are parsed into two scratch buffers per family rather than fresh arrays:
+// this runs once per flow document.
+const SCRATCH4 = [new Uint8Array(4), new Uint8Array(4)] as const;
+const SCRATCH6 = [new Uint8Array(16), new Uint8Array(16)] as const;
+
+/** Plain dotted-quad digits into `out`; false for anything else (left to parseIp). */
+function fastIpv4(text: string, out: Uint8Array): boolean {
+  const n = text.length;
+  if (n < 7 || n > 15) return false;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return false;
+    } else if (c === 46 && digits > 0 && part < 3) {
+      if (value > 255) return false;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else return false;
+  }
+  if (part !== 3 || digits === 0 || value > 255) return false;
+  out[3] = value;
+  return true;
+}
+
+/** Hex groups between `from` and `to` (no `::` inside) as 16-bit words; -1 if not plain. */
+function hexGroups(text: string, from: number, to: number, words: number[]): number {
+  if (from === to) return 0;
+  let count = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i < to ? text.charCodeAt(i) : 58;
+    if (c === 58) {
+      if (digits === 0) return -1;
+      words.push(value);
+      count++;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    let h: number;
+    if (c >= 48 && c <= 57) h = c - 48;
+    else if (c >= 97 && c <= 102) h = c - 87;
+    else if (c >= 65 && c <= 70) h = c - 55;
+    else return -1;
+    if (++digits > 4) return -1;
+    value = value * 16 + h;
+  }
+  return count;
+}
+
+const words6: number[] = [];
+
+/**
+ * IPv6 text made only of hex groups and at most one `::` into `out`; false for
+ * anything else (a dotted tail, invalid text), which parseIp then decides.
+ */
+function fastIpv6(text: string, out: Uint8Array): boolean {
+  const gap = text.indexOf('::');
+  words6.length = 0;
+  let head: number;
+  let tail = 0;
+  if (gap < 0) {
+    head = hexGroups(text, 0, text.length, words6);
+    if (head !== 8) return false;
+  } else {
+    if (text.indexOf('::', gap + 2) >= 0) return false;
+    head = hexGroups(text, 0, gap, words6);
+    if (head < 0) return false;
+    tail = hexGroups(text, gap + 2, text.length, words6);
+    if (tail < 0 || head + tail > 7) return false;
+  }
+  out.fill(0);
+  for (let i = 0; i < head; i++) {
+    const w = words6[i] as number;
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  }
+  for (let i = 0; i < tail; i++) {
+    const w = words6[head + i] as number;
+    const at = 8 - tail + i;
+    out[2 * at] = w >> 8;
+    out[2 * at + 1] = w & 0xff;
+  }
+  return true;
+}
+
+/** The address bytes (possibly a scratch buffer, valid until the next call), or undefined. */
+function addressBytes(text: string, slot: 0 | 1): Uint8Array | undefined {
+  if (text.includes(':')) {
+    const out = SCRATCH6[slot];
+    return fastIpv6(text, out) ? out : parseIp(text);
+  }
+  const out = SCRATCH4[slot];
+  return fastIpv4(text, out) ? out : parseIp(text);
+}
+
+// The hash input: seed (2), two addresses (4 or 16 each), protocol, pad, ports (4).
+// One preallocated buffer per possible length, for the same reason as the scratch.
+const INPUTS = new Map<number, Uint8Array>(
+  [12, 16, 36, 40].map((n) => [n, new Uint8Array(n)] as const),
+);
+
+type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'base64') => string;
+/** crypto.hash (Node 20.12+) skips the Hash object; older Node uses createHash. */
+const oneShot: OneShotHash | undefined =
+  typeof crypto.hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
+
+function sha1Base64(data: Uint8Array): string {
+  if (oneShot !== undefined) return oneShot('sha1', data, 'base64');
+  return crypto.createHash('sha1').update(data).digest('base64');
+}
+
 /** The Community ID of a flow, or undefined when the tuple cannot make one. */
 export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
-  let src = parseIp(f.srcAddr);
-  let dst = parseIp(f.dstAddr);
+  let src = addressBytes(f.srcAddr, 0);
+  let dst = addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return undefined;
   let sport: number | undefined;
   let dport: number | undefined;
@@ -87,7 +205,8 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
     }
   }
   const withPorts = sport !== undefined && dport !== undefined;
-  const buf = new Uint8Array(2 + src.length * 2 + 2 + (withPorts ? 4 : 0));
+  const length = 2 + src.length * 2 + 2 + (withPorts ? 4 : 0);
+  const buf = INPUTS.get(length) ?? new Uint8Array(length);
   buf[0] = (seed >> 8) & 0xff;
   buf[1] = seed & 0xff;
   buf.set(src, 2);
@@ -101,5 +220,5 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
     buf[o++] = ((dport as number) >> 8) & 0xff;
     buf[o++] = (dport as number) & 0xff;
   }
-  return `1:${createHash('sha1').update(buf).digest('base64')}`;
+  return `1:${sha1Base64(buf)}`;
 }

@@ -9,11 +9,25 @@ import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
 
 /** camelCase record keys to the snake_case document keys (ifInOctets -> if_in_octets). */
-function snake(key: string): string {
+function snakeOf(key: string): string {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .toLowerCase();
+}
+
+// Record keys are the decoder's property names, a few dozen in all: each is converted
+// once instead of running two regular expressions per key of every sample. Bounded in
+// case a raw structure ever brings keys of its own.
+const SNAKE = new Map<string, string>();
+
+function snake(key: string): string {
+  let s = SNAKE.get(key);
+  if (s === undefined) {
+    s = snakeOf(key);
+    if (SNAKE.size < 4096) SNAKE.set(key, s);
+  }
+  return s;
 }
 
 /** A decoded structure as document values: snake_case keys, bytes as hex, no undefined. */

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { type ExporterStats, FlowDecoder } from '../../flow/decoder.js';
-import { serializeDocument, toDocument } from '../../flow/document.js';
+import { documentText } from '../../flow/document.js';
 import { type CaptureReadStats, datagramsFromCaptures } from '../../ingest/capture-source.js';
 
 interface DecodeOptions {
@@ -99,7 +99,7 @@ export function decodeCommand(): Command {
       const fileStats: CaptureReadStats[] = [];
       for (const d of datagramsFromCaptures(files, { port: opts.port }, fileStats)) {
         const res = decoder.decode(d);
-        for (const r of res.records) out.line(serializeDocument(toDocument(r)));
+        for (const r of res.records) out.line(documentText(r));
         if (out.closed) break;
       }
       decoder.drain();

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { createLogger } from '../../api/logging.js';
 import { documentId } from '../../collect/indexer.js';
 import { FlowDecoder } from '../../flow/decoder.js';
-import { serializeDocument, toDocument } from '../../flow/document.js';
+import { documentText } from '../../flow/document.js';
 import { datagramsFromCaptures } from '../../ingest/capture-source.js';
 import type { JournalDatagram } from '../../ingest/journal/format.js';
 import { JournalReader } from '../../ingest/journal/reader.js';
@@ -107,7 +107,7 @@ export function replayCommand(): Command {
           if (!r) continue;
           const item = {
             id: documentId(idPrefix, idPosition, i),
-            source: serializeDocument(toDocument(r)),
+            source: documentText(r),
             position: BigInt(seq),
           };
           if (!bulk.add(item)) await bulk.waitForCapacity();

@@ -1,7 +1,34 @@
+import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
-import type { DataRecord, FlowField, PacketContext, Template } from './types.js';
+import type { DataRecord, FieldValue, FlowField, PacketContext, Template } from './types.js';
 import { VARIABLE_LENGTH } from './types.js';
 import { decodeValue } from './values.js';
+
+// How each field of a template is read. The common fixed-length cases are read inline
+// (the same values decodeValue returns); the rest go through decodeValue. Worked out
+// once per template instead of switching on the abstract type name for every field.
+const GENERIC = 0;
+const UINT8 = 1;
+const UINT16 = 2;
+const UINT32 = 3;
+const IPV4 = 4;
+
+const readers = new WeakMap<Template, Uint8Array>();
+
+function readersOf(template: Template): Uint8Array {
+  let kinds = readers.get(template);
+  if (kinds === undefined) {
+    kinds = Uint8Array.from(template.fields, (f) => {
+      const t = f.info.type;
+      if (t === 'unsigned8' || t === 'unsigned16' || t === 'unsigned32' || t === 'unsigned64') {
+        return f.length === 1 ? UINT8 : f.length === 2 ? UINT16 : f.length === 4 ? UINT32 : GENERIC;
+      }
+      return t === 'ipv4Address' && f.length === 4 ? IPV4 : GENERIC;
+    });
+    readers.set(template, kinds);
+  }
+  return kinds;
+}
 
 /**
  * Decodes the records of one data set (its body, without the 4-byte set header) with
@@ -21,6 +48,7 @@ export function decodeDataSet(
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const fields = template.fields;
   const n = fields.length;
+  const kinds = readersOf(template);
   let pos = 0;
   const end = body.length;
   while (end - pos >= template.minLength) {
@@ -39,7 +67,25 @@ export function decodeDataSet(
         }
       }
       if (pos + len > end) throw truncatedVarlen(template.id, pos);
-      values[i] = { info: f.info, value: decodeValue(body, view, pos, len, f.info) };
+      let value: FieldValue;
+      switch (kinds[i]) {
+        case UINT8:
+          value = body[pos] as number;
+          break;
+        case UINT16:
+          value = ((body[pos] as number) << 8) | (body[pos + 1] as number);
+          break;
+        case UINT32:
+          value = view.getUint32(pos);
+          break;
+        case IPV4:
+          value = ipv4ToString(body, pos);
+          break;
+        default:
+          value = decodeValue(body, view, pos, len, f.info);
+          break;
+      }
+      values[i] = { info: f.info, value };
       pos += len;
     }
     out.push({ ctx, templateId: template.id, options: template.options, fields: values });

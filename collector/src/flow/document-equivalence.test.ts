@@ -1,0 +1,378 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { PCAPS_DIR } from '@sluice/testkit';
+import fc from 'fast-check';
+import { datagramsFromCaptures } from '../ingest/capture-source.js';
+import {
+  type ElementInfo,
+  enterpriseElements,
+  ianaElements,
+  netflowV9Elements,
+} from '../protocol/ipfix/registry/index.js';
+import type { FieldValue, FlowField } from '../protocol/templates/types.js';
+import { communityId } from './community-id.js';
+import { FlowDecoder } from './decoder.js';
+import { documentText, serializeDocument, toDocument } from './document.js';
+import {
+  communityIdReference,
+  serializeDocumentReference,
+  toDocumentReference,
+} from './document-reference.js';
+import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
+
+// The contract of document.ts: for every record, both the direct writer and the object
+// route give exactly the text of the original builder (document-reference.ts), byte for
+// byte, and toDocument builds the same object. A throw counts as an outcome too: the
+// original throws a RangeError when neither the flow's nor the arrival time is a date.
+
+function outcome(f: () => string): string {
+  try {
+    return f();
+  } catch (err) {
+    return `threw ${err instanceof Error ? err.name : String(err)}`;
+  }
+}
+
+function assertSame(r: FlowRecord, where: string): void {
+  const want = outcome(() => serializeDocumentReference(toDocumentReference(r)));
+  assert.equal(
+    outcome(() => documentText(r)),
+    want,
+    `${where}: documentText`,
+  );
+  assert.equal(
+    outcome(() => serializeDocument(toDocument(r))),
+    want,
+    `${where}: serializeDocument(toDocument)`,
+  );
+  if (!want.startsWith('threw')) {
+    assert.deepStrictEqual(toDocument(r), toDocumentReference(r), `${where}: toDocument`);
+  }
+}
+
+/** Template (and options template) captures first, so data finds its template. */
+function captureFiles(dir: string): string[] {
+  const names = readdirSync(dir).filter((f) => f.endsWith('.pcap') || f.endsWith('.pcapng'));
+  const first = names.filter((n) => n.includes('template'));
+  return [...first.sort(), ...names.filter((n) => !n.includes('template')).sort()].map((n) =>
+    join(dir, n),
+  );
+}
+
+for (const format of ['netflow', 'sflow'] as const) {
+  test(`documents of every akvorado ${format} capture equal the reference text`, () => {
+    const decoder = new FlowDecoder();
+    let records = 0;
+    const dir = join(PCAPS_DIR, 'akvorado', format);
+    for (const file of captureFiles(dir)) {
+      let i = 0;
+      for (const d of datagramsFromCaptures([file])) {
+        for (const r of decoder.decode(d).records) {
+          assertSame(r, `${file} datagram ${i}`);
+          records++;
+        }
+        i++;
+      }
+    }
+    assert.ok(records > 0, `${dir}: records decoded`);
+  });
+}
+
+// Generated records: every field of FlowRecord, with the values exporters get wrong.
+
+const ALL_ELEMENTS: readonly ElementInfo[] = [
+  ...ianaElements(),
+  ...enterpriseElements(),
+  ...netflowV9Elements(),
+];
+
+/** Elements whose key the object route places specially (or that need escaping). */
+const ODD_ELEMENTS: readonly ElementInfo[] = ['type', 'exporter', '42', '__proto__', 'a"b\\c'].map(
+  (field, i) => ({ enterprise: 99, id: i, name: field, field, type: 'unsigned32' }),
+);
+
+const elementArb = fc.oneof(
+  { weight: 20, arbitrary: fc.constantFrom(...ALL_ELEMENTS) },
+  {
+    weight: 5,
+    arbitrary: fc.constantFrom(
+      ...ALL_ELEMENTS.filter((e) => e.type.startsWith('dateTime') || e.type === 'octetArray'),
+    ),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(...ODD_ELEMENTS) },
+);
+
+const numberArb = fc.oneof(
+  fc.integer({ min: 0, max: 0xffffffff }),
+  fc.maxSafeInteger(),
+  fc.double(),
+  fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, 1e21, 1.5e-7, 2 ** 53),
+);
+
+/** ms timestamps: plausible ones, fractional ones, and ones no date can hold. */
+const timeArb = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 253_402_300_799_999 }) },
+  { weight: 2, arbitrary: fc.double({ min: 0, max: 253_402_300_799_999, noNaN: true }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(-1, -0.5, 253_402_300_800_000, 8.64e15, 8.64e15 + 1, Number.NaN),
+  },
+);
+
+const valueArb: fc.Arbitrary<FieldValue> = fc.oneof(
+  numberArb,
+  timeArb,
+  fc.bigInt({ min: 2n ** 53n, max: 2n ** 64n - 1n }),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n }),
+  fc.string({ unit: 'binary' }),
+  fc.ipV4(),
+  fc.ipV6(),
+  fc.boolean(),
+  fc.uint8Array({ maxLength: 40 }),
+);
+
+const fieldArb: fc.Arbitrary<FlowField> = fc.record({ info: elementArb, value: valueArb });
+
+/** Fields with repeats (an element sent twice becomes a JSON array). */
+const fieldsArb = fc
+  .array(fieldArb, { maxLength: 24 })
+  .chain((fields) =>
+    fields.length === 0
+      ? fc.constant(fields)
+      : fc
+          .array(fc.tuple(fc.nat(fields.length - 1), valueArb), { maxLength: 3 })
+          .map((extra) => [
+            ...fields,
+            ...extra.map(([i, value]) => ({ info: (fields[i] as FlowField).info, value })),
+          ]),
+  );
+
+const addressArb = fc.oneof(
+  { weight: 5, arbitrary: fc.ipV4() },
+  { weight: 4, arbitrary: fc.ipV6() },
+  // Forms the old parser accepted or refused in its own way (0x1.2.3.4, 010.1.1.1, ...).
+  { weight: 2, arbitrary: fc.ipV4Extended() },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '::',
+      '0.0.0.0',
+      '::ffff:1.2.3.4',
+      '1::2:',
+      ':::1',
+      '1:::2',
+      '1:2:3:4:5:6:7::',
+      '1:2:3:4:5:6:7:8:9',
+      '12345::1',
+      'FE80::1',
+      '1.2.3',
+      '256.1.1.1',
+      ' 1.2.3.4',
+      '1e2.0.0.1',
+      '1.2.3.256',
+      '1.2.3.4.5',
+      '1.2.3.04',
+      '::1.2.3.4',
+      '1::2::3',
+    ),
+  },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme' }) },
+);
+
+const macArb = fc.oneof(
+  fc
+    .uint8Array({ minLength: 6, maxLength: 6 })
+    .map((b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')),
+  fc.string({ unit: 'grapheme-ascii' }),
+);
+
+function opt<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.option(arb, { nil: undefined });
+}
+
+/** Drops the members an arbitrary left undefined: optional members are absent. */
+function present<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+const exporterRaw = fc.record({
+  address: addressArb,
+  port: opt(fc.integer({ min: 0, max: 65535 })),
+  protocol: fc.constantFrom('netflow' as const, 'sflow' as const),
+  version: fc.constantFrom<ExportVersion>(1, 2, 4, 5, 7, 9, 10),
+  domain: fc.nat(),
+  sequence: fc.nat(),
+  uptimeMs: opt(fc.nat()),
+  exportTimeMs: opt(timeArb),
+  agent: opt(addressArb),
+});
+const exporterArb: fc.Arbitrary<ExporterInfo> = exporterRaw.map(
+  (e) => present(e) as unknown as ExporterInfo,
+);
+
+/** sFlow extras: plain data mostly, and now and then values JSON renders its own way. */
+const extraArb = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.dictionary(
+      fc.string(),
+      fc.jsonValue().map((v) => v as unknown),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      sample: fc.record({
+        sequence: fc.nat(),
+        sampling_rate: fc.nat(),
+        input: fc.record({ format: fc.constantFrom('single', 'discard'), value: fc.nat() }),
+      }),
+      counters: fc.dictionary(
+        fc.string(),
+        fc.dictionary(
+          fc.string(),
+          fc.oneof(fc.bigInt(), numberArb, fc.string(), fc.constant(undefined)),
+        ),
+      ),
+      vlan_ids: fc.array(fc.nat(4095)),
+      header: opt(fc.record({ protocol: fc.nat(), stripped: fc.nat() })),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.dictionary(
+      fc.string(),
+      fc.anything({
+        withBigInt: true,
+        withBoxedValues: true,
+        withDate: true,
+        withMap: true,
+        withSet: true,
+        withNullPrototype: true,
+        withObjectString: true,
+        withSparseArray: true,
+        withTypedArray: true,
+      }),
+    ),
+  },
+);
+
+const recordArb: fc.Arbitrary<FlowRecord> = fc
+  .record({
+    kind: fc.constantFrom('flow' as const, 'options' as const, 'counters' as const),
+    exporter: exporterArb,
+    receivedMs: fc.oneof({ weight: 10, arbitrary: timeArb }, { weight: 1, arbitrary: fc.double() }),
+    startMs: opt(timeArb),
+    endMs: opt(timeArb),
+    srcAddr: opt(addressArb),
+    dstAddr: opt(addressArb),
+    srcPort: opt(fc.integer({ min: 0, max: 65535 })),
+    dstPort: opt(fc.integer({ min: 0, max: 65535 })),
+    protocol: opt(fc.oneof(fc.constantFrom(1, 6, 17, 58, 132, 47), fc.nat(300))),
+    ipVersion: opt(fc.constantFrom(4 as const, 6 as const)),
+    bytes: opt(numberArb),
+    packets: opt(numberArb),
+    reverseBytes: opt(numberArb),
+    reversePackets: opt(numberArb),
+    srcMac: opt(macArb),
+    dstMac: opt(macArb),
+    vlan: opt(fc.nat(4095)),
+    innerVlan: opt(fc.nat(4095)),
+    inInterface: opt(numberArb),
+    outInterface: opt(numberArb),
+    srcAs: opt(numberArb),
+    dstAs: opt(numberArb),
+    icmpType: opt(fc.nat(255)),
+    icmpCode: opt(fc.nat(255)),
+    direction: opt(fc.constantFrom('ingress' as const, 'egress' as const, 'unknown' as const)),
+    samplingRate: opt(numberArb),
+    samplingSource: opt(
+      fc.constantFrom(
+        'header' as const,
+        'record' as const,
+        'options' as const,
+        'sample' as const,
+        'config-default' as const,
+        'config-override' as const,
+      ),
+    ),
+    fields: fieldsArb,
+    extra: opt(extraArb),
+  })
+  // Optional members absent rather than undefined, as the producers leave them.
+  .map((r) => present(r) as unknown as FlowRecord);
+
+test('documents of generated records equal the reference text', () => {
+  fc.assert(
+    fc.property(recordArb, (r) => {
+      assertSame(r, 'generated record');
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+test('records sharing a layout and an exporter (the cached paths) equal the reference', () => {
+  fc.assert(
+    fc.property(
+      exporterArb,
+      fc.array(fieldArb, { minLength: 1, maxLength: 12 }),
+      fc.array(fc.tuple(fc.array(valueArb, { minLength: 12, maxLength: 12 }), timeArb), {
+        minLength: 2,
+        maxLength: 6,
+      }),
+      (exporter, layout, rows) => {
+        for (const [values, endMs] of rows) {
+          const r: FlowRecord = {
+            kind: 'flow',
+            exporter,
+            receivedMs: 1_700_000_000_000,
+            endMs,
+            fields: layout.map((f, i) => ({ info: f.info, value: values[i] as FieldValue })),
+          };
+          assertSame(r, 'shared layout');
+        }
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('an exporter changed in place is not served from the cache', () => {
+  const exporter = {
+    address: '192.0.2.1',
+    port: 2055,
+    protocol: 'netflow' as const,
+    version: 9 as const,
+    domain: 1,
+    sequence: 1,
+    uptimeMs: 10,
+    exportTimeMs: 1_700_000_000_000,
+  };
+  const r: FlowRecord = { kind: 'flow', exporter, receivedMs: 1_700_000_000_000, fields: [] };
+  assertSame(r, 'first');
+  exporter.sequence = 2;
+  assertSame(r, 'after the sequence changed');
+});
+
+test('Community ID equals the original function on generated tuples', () => {
+  const tupleArb = fc.record({
+    srcAddr: addressArb,
+    dstAddr: addressArb,
+    protocol: fc.oneof(fc.constantFrom(1, 6, 17, 58, 132), fc.nat(300)),
+    srcPort: opt(fc.integer({ min: 0, max: 65535 })),
+    dstPort: opt(fc.integer({ min: 0, max: 65535 })),
+    icmpType: opt(fc.nat(255)),
+    icmpCode: opt(fc.nat(255)),
+  });
+  fc.assert(
+    fc.property(tupleArb, fc.nat(0xffff), (t, seed) => {
+      assert.equal(communityId(t, seed), communityIdReference(t, seed));
+      assert.equal(communityId(t), communityIdReference(t));
+    }),
+    { numRuns: 20000 },
+  );
+});
