@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { generateTraffic, mixedFlows } from '@sluice/testkit';
+import { CaptureStreamParser } from '../protocol/capture/capture.js';
 import { decodeIpfix } from '../protocol/ipfix/ipfix.js';
 import { decodeNetflowV9 } from '../protocol/netflow/v9.js';
 import { TemplateStore } from '../protocol/templates/store.js';
-import { type ExpiredFlow, FlowCache, type PacketFacts } from './cache.js';
+import { type ExpiredFlow, FlowCache, type PacketFacts, PacketView } from './cache.js';
 import { ExportEncoder } from './destination.js';
 import { parseIfIndex, parseTarget } from './options.js';
+import { fastFrame, frameFacts, type IfIndexMode } from './packet.js';
 
 const pkt = (over: Partial<PacketFacts> = {}): PacketFacts => ({
   ipVersion: 4,
@@ -217,5 +220,46 @@ describe('options', () => {
     assert.deepEqual(parseIfIndex('vlan'), { kind: 'vlan' });
     assert.deepEqual(parseIfIndex('7'), { kind: 'fixed', inIf: 7, outIf: 0 });
     assert.throws(() => parseIfIndex('x'), /vlan/);
+  });
+});
+
+describe('packet fast path', () => {
+  it('gives the same flow key and counters as the general parser, or declines', () => {
+    const g = generateTraffic(mixedFlows(Date.UTC(2024, 0, 1)), { seed: 5 });
+    const frames = new CaptureStreamParser().push(g.pcap);
+    assert.equal(frames.length, g.frames);
+    const fast = new PacketView();
+    const slow = new PacketView();
+    let taken = 0;
+    let declined = 0;
+    for (const mode of [
+      { kind: 'fixed', inIf: 7, outIf: 9 },
+      { kind: 'vlan' },
+    ] as const satisfies readonly IfIndexMode[]) {
+      for (const f of frames) {
+        // Whole frames, and every cut of the first bytes (truncated headers).
+        const cuts = [f.data.length, ...Array.from({ length: 80 }, (_, i) => i)];
+        for (const cut of cuts) {
+          const data = f.data.subarray(0, Math.min(cut, f.data.length));
+          if (!fastFrame(f.linkType, data, mode, fast)) {
+            declined += 1;
+            continue;
+          }
+          taken += 1;
+          const r = frameFacts(f.linkType, data, mode);
+          assert.ok(r.facts && !r.fragment, `cut ${cut}: the general parser accounts it too`);
+          slow.setFacts(r.facts);
+          assert.deepEqual(
+            fast.key.subarray(0, fast.keyLength),
+            slow.key.subarray(0, slow.keyLength),
+            `cut ${cut}: key`,
+          );
+          for (const k of ['tos', 'tcpFlags', 'bytes', 'ipVersion'] as const)
+            assert.equal(fast[k], slow[k], `cut ${cut}: ${k}`);
+        }
+      }
+    }
+    assert.ok(taken >= 2 * g.frames, `whole frames take the fast path (${taken})`);
+    assert.ok(declined > 0);
   });
 });

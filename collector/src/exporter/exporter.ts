@@ -1,9 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { SamplingInfo } from '../protocol/netflow/encode-flow.js';
-import { type CacheOptions, type ExpiredFlow, FlowCache } from './cache.js';
+import { type CacheOptions, type ExpiredFlow, FlowCache, PacketView } from './cache.js';
 import { DEFAULT_DESTINATION, ExportEncoder, type ExportVersion } from './destination.js';
-import { frameFacts, type IfIndexMode, type SkipReason } from './packet.js';
+import { fastFrame, frameFacts, type IfIndexMode, type SkipReason } from './packet.js';
 
 /**
  * The software flow exporter: captured frames in, flows through the cache, datagrams out
@@ -187,6 +187,7 @@ export class SoftwareExporter {
   private readonly log: (message: string) => void;
   private clockMs = -Infinity;
   private started = false;
+  private readonly view = new PacketView();
   private readonly counters = {
     packets: 0,
     observedBytes: 0,
@@ -249,6 +250,12 @@ export class SoftwareExporter {
     c.observedBytes += origLength;
     if (timeMs > this.clockMs) this.clockMs = timeMs;
     if (this.sampleEvery > 1 && (c.packets - 1) % this.sampleEvery !== 0) {
+      this.cache.expire(this.clockMs);
+      return;
+    }
+    if (fastFrame(linkType, data, this.ifIndex, this.view)) {
+      c.sampled += 1;
+      this.cache.addView(this.view, timeMs);
       this.cache.expire(this.clockMs);
       return;
     }

@@ -1,6 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { type ExportFileSettings, readExportConfig } from '../../exporter/config.js';
 import type { Target } from '../../exporter/exporter.js';
 import { type ExporterOptions, formatStats, SoftwareExporter } from '../../exporter/exporter.js';
+import {
+  type ExportMetricsServer,
+  parseListen,
+  startExportMetrics,
+} from '../../exporter/metrics.js';
 import {
   findExecutable,
   parseIfIndex,
@@ -24,6 +30,8 @@ interface ExportCliOptions {
   statsInterval: number;
   filter?: string;
   tcpdump?: string;
+  metrics?: { host: string; port: number };
+  config?: string;
 }
 
 /** Option parsers report bad values through commander (a message and exit code 1). */
@@ -120,6 +128,12 @@ export function exportCommand(): Command {
       }),
       10,
     )
+    .option(
+      '--metrics <host:port>',
+      'serve OpenTelemetry metrics as Prometheus text at http://HOST:PORT/metrics',
+      wrap(parseListen),
+    )
+    .option('--config <file>', 'read the settings from a YAML file (flags given win over it)')
     .option('--filter <bpf>', 'live capture only: a tcpdump filter expression')
     .option('--tcpdump <path>', 'live capture only: the tcpdump binary (default: found on PATH)')
     .addHelpText(
@@ -132,11 +146,42 @@ export function exportCommand(): Command {
         'needs root or CAP_NET_RAW (setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)).\n' +
         'Ctrl-C or SIGTERM exports what is in the cache, prints the statistics and exits.\n' +
         'NetFlow v5 carries IPv4 only: IPv6 flows are counted and not sent to v5 destinations.\n' +
-        'A YAML configuration file is not supported yet: use the flags.',
+        '--config FILE: the same settings in YAML, snake_case (pcap, interface, to: [HOST:PORT,\n' +
+        'version=N or {host, port, version}], sample, active_timeout, inactive_timeout, if_index,\n' +
+        'max_flows, domain, template_refresh, template_refresh_packets, stats_interval, filter,\n' +
+        'tcpdump, metrics).',
     )
-    .action(async (opts: ExportCliOptions) => {
+    .action(async (opts: ExportCliOptions, cmd: Command) => {
+      if (opts.config !== undefined) {
+        let file: ExportFileSettings;
+        try {
+          file = readExportConfig(opts.config);
+        } catch (e) {
+          process.stderr.write(`sluice export: ${(e as Error).message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        opts = mergeConfig(opts, file, (k) => cmd.getOptionValueSource(k) === 'cli');
+      }
       process.exitCode = await runExport(opts);
     });
+}
+
+/** The file's settings under the flags given on the command line. */
+function mergeConfig(
+  opts: ExportCliOptions,
+  file: ExportFileSettings,
+  fromCli: (key: string) => boolean,
+): ExportCliOptions {
+  const out: ExportCliOptions = { ...opts };
+  const sourceOnCli = fromCli('pcap') || fromCli('interface');
+  for (const [k, v] of Object.entries(file) as [keyof ExportFileSettings, unknown][]) {
+    if (v === undefined) continue;
+    if ((k === 'pcap' || k === 'interface') && sourceOnCli) continue;
+    if (fromCli(k)) continue;
+    (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
 }
 
 async function runExport(opts: ExportCliOptions): Promise<number> {
@@ -169,6 +214,16 @@ async function runExport(opts: ExportCliOptions): Promise<number> {
   } catch (e) {
     err((e as Error).message);
     return 2;
+  }
+  let metrics: ExportMetricsServer | undefined;
+  if (opts.metrics !== undefined) {
+    try {
+      metrics = await startExportMetrics(() => exporter.stats(), opts.metrics);
+      err(`metrics at ${metrics.url}`);
+    } catch (e) {
+      err(`--metrics ${opts.metrics.host}:${opts.metrics.port}: ${(e as Error).message}`);
+      return 1;
+    }
   }
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
@@ -234,6 +289,7 @@ async function runExport(opts: ExportCliOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.stderr.write(`${formatStats(exporter.stats(), true)}\n`);
+    await metrics?.close();
   }
   return code;
 }
