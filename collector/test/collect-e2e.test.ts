@@ -146,7 +146,9 @@ test('collect: UDP exports end up in Elasticsearch exactly once, across restart 
     }),
   });
   assert.equal(topn.status, 200, await topn.clone().text());
-  const body = (await topn.json()) as { frames: { fields: { name: string; values: unknown[] }[] }[] };
+  const body = (await topn.json()) as {
+    frames: { fields: { name: string; values: unknown[] }[] }[];
+  };
   const cols = body.frames[0]?.fields ?? [];
   assert.deepEqual(cols[0]?.values, ['127.0.0.3']);
   assert.deepEqual(cols[1]?.values, [29]);
