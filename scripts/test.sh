@@ -5,6 +5,8 @@
 # real servers. Each phase's duration is printed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Go from the machine image (the Grafana plugin backend); not always on PATH.
+export PATH="$PATH:/usr/local/go/bin"
 
 declare -a PHASES=()
 failed=0
@@ -45,6 +47,7 @@ run_phase "build" required npm run --silent build
 run_phase "typecheck" check npx tsc -p tsconfig.json
 run_phase "lint and format" check npx biome ci --colors=off .
 run_phase "elasticsearch fetch" required node --import tsx test/fetch-servers.ts
+run_phase "go test (grafana plugin)" check make -C grafana-plugin test
 run_phase "tests" check node --import tsx test/run-tests.ts
 
 summary

@@ -5,6 +5,7 @@ import { decodeCommand } from './commands/decode.js';
 import { exportCommand } from './commands/export.js';
 import { queryCommand } from './commands/query.js';
 import { replayCommand } from './commands/replay.js';
+import { topCommand } from './commands/top.js';
 
 /** Builds the `sluice` program. Each command lives in its own file under ./commands. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(decodeCommand());
   program.addCommand(replayCommand());
   program.addCommand(queryCommand());
+  program.addCommand(topCommand());
   program.addCommand(exportCommand());
   return program;
 }
