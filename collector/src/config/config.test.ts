@@ -43,7 +43,7 @@ http:
   assert.equal(c.elasticsearch.apiKey, 'c2VjcmV0');
   assert.equal(c.elasticsearch.dataStream, 'logs-netflow.sluice-default');
   assert.equal(c.sampling.overrides.get('192.0.2.1'), 1000);
-  assert.deepEqual(c.http, { host: '::1', port: 9900 });
+  assert.deepEqual([c.http.host, c.http.port, c.http.tokens], ['::1', 9900, []]);
 });
 
 test('config: every bad value names its key and the problem', () => {
