@@ -19,7 +19,7 @@ import {
   communityIdReference,
   serializeDocumentReference,
   toDocumentReference,
-} from './document-reference.js';
+} from './document-reference.test-helpers.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
 
 // The contract of document.ts: for every record, both the direct writer and the object

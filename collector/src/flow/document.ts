@@ -18,7 +18,7 @@ import { transportName } from './transport.js';
 // look inside) and `serializeDocument` writes that object. `documentText` writes the
 // same JSON text straight from the record, without the object: it is the indexing hot
 // path. Both must give exactly the text of the original builder, kept in
-// document-reference.ts; document-equivalence.test.ts holds them to it.
+// document-reference.test-helpers.ts; document-equivalence.test.ts holds them to it.
 
 /** A document as sent to Elasticsearch (plain JSON, bigint for >2^53 counters). */
 export type FlowDocument = Record<string, unknown>;
