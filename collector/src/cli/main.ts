@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { collectCommand } from './commands/collect.js';
+import { configCommand } from './commands/config.js';
 import { decodeCommand } from './commands/decode.js';
 import { exportCommand } from './commands/export.js';
 import { queryCommand } from './commands/query.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(queryCommand());
   program.addCommand(topCommand());
   program.addCommand(exportCommand());
+  program.addCommand(configCommand());
   return program;
 }
 

@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { createLogger } from '../../api/logging.js';
 import { Collector } from '../../collect/collector.js';
+import { applyEnvOverrides, blameEnv } from '../../config/env.js';
 import { ConfigError, readConfigFile, resolveConfig, validateConfig } from '../../config/load.js';
 import type { CollectConfigFile } from '../../config/schema.js';
 
@@ -34,9 +35,34 @@ function parseListen(v: string): { port: number; address?: string }[] {
   });
 }
 
-/** Flags override the file; the merged object is validated as a whole, so errors name keys. */
-function merge(file: CollectConfigFile, f: CollectFlags): CollectConfigFile {
+/**
+ * The environment (SLUICE_* variables) overrides the file and flags override both; the
+ * merged object is validated as a whole, so errors name keys (and the variable, if any).
+ */
+export function merge(
+  fromFile: CollectConfigFile,
+  f: CollectFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { config: CollectConfigFile; sources: Map<string, string> } {
+  const { config: file, sources } = applyEnvOverrides(fromFile, env) as {
+    config: CollectConfigFile;
+    sources: Map<string, string>;
+  };
   const out: Record<string, unknown> = { ...file };
+  const flagKeys: Record<keyof CollectFlags, string> = {
+    config: '',
+    listen: 'listen',
+    elasticsearch: 'elasticsearch.url',
+    dataStream: 'elasticsearch.data_stream',
+    dataDir: 'data_dir',
+    http: 'http.listen',
+    workers: 'workers',
+    allow: 'allow',
+    logLevel: 'log_level',
+  };
+  for (const [flag, key] of Object.entries(flagKeys)) {
+    if (f[flag as keyof CollectFlags] !== undefined) sources.delete(key);
+  }
   if (f.listen !== undefined) out.listen = parseListen(f.listen);
   if (f.dataDir !== undefined) out.data_dir = f.dataDir;
   if (f.workers !== undefined) out.workers = f.workers === 'auto' ? 'auto' : Number(f.workers);
@@ -54,7 +80,11 @@ function merge(file: CollectConfigFile, f: CollectFlags): CollectConfigFile {
       ...(f.dataStream !== undefined ? { data_stream: f.dataStream } : {}),
     };
   }
-  return validateConfig(out, 'configuration');
+  try {
+    return { config: validateConfig(out, 'configuration'), sources };
+  } catch (err) {
+    throw err instanceof ConfigError ? blameEnv(err, sources) : err;
+  }
 }
 
 export function collectCommand(): Command {
@@ -68,11 +98,9 @@ export function collectCommand(): Command {
       '--listen <ports>',
       `UDP listeners, comma-separated PORT or ADDRESS:PORT; any format on any port (default: ${COLLECT_DEFAULTS.ports} on all addresses, IPv4 and IPv6)`,
     )
-    .addOption(
-      new Option(
-        '--elasticsearch <url>',
-        `Elasticsearch URL (default: ${COLLECT_DEFAULTS.elasticsearchUrl})`,
-      ).env('SLUICE_ELASTICSEARCH_URL'),
+    .option(
+      '--elasticsearch <url>',
+      `Elasticsearch URL (default: ${COLLECT_DEFAULTS.elasticsearchUrl}, env: SLUICE_ELASTICSEARCH_URL)`,
     )
     .option(
       '--data-stream <name>',
@@ -94,6 +122,9 @@ export function collectCommand(): Command {
       '\nEvery datagram is appended to an on-disk journal before it is decoded; documents are\n' +
         'indexed from the journal with ids derived from its positions, so an Elasticsearch\n' +
         'outage or a restart loses and duplicates nothing. Ctrl-C stops gracefully.\n' +
+        '\nEnvironment: every config key has a SLUICE_<KEY> variable (elasticsearch.url ->\n' +
+        'SLUICE_ELASTICSEARCH_URL, http.tokens -> SLUICE_HTTP_TOKENS, comma-separated);\n' +
+        'they override the file, flags override both.\n' +
         '\nExamples:\n' +
         '  sluice collect\n' +
         '  sluice collect --listen 9995 --elasticsearch https://elastic:secret@es:9200\n' +
@@ -103,7 +134,12 @@ export function collectCommand(): Command {
       let config: ReturnType<typeof resolveConfig>;
       try {
         const file = flags.config !== undefined ? readConfigFile(flags.config) : {};
-        config = resolveConfig(merge(file, flags));
+        const merged = merge(file, flags);
+        try {
+          config = resolveConfig(merged.config);
+        } catch (err) {
+          throw err instanceof ConfigError ? blameEnv(err, merged.sources) : err;
+        }
       } catch (err) {
         if (err instanceof ConfigError)
           cmd.error(`sluice collect: ${err.message}`, { exitCode: 2 });
