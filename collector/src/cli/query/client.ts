@@ -1,37 +1,11 @@
 // Where `sluice query` and `sluice top` get their frames: a running collector's query API
 // (POST /api/v1/query) or Elasticsearch directly, through the same pure builders the API
 // uses (query/es/), so both answer with the same numbers.
-import { type Client, errors, type estypes } from '@elastic/elasticsearch';
-import {
-  checkTop,
-  DEFAULT_RECORD_FIELDS,
-  DEFAULT_TOP,
-  prefixInElasticsearch,
-  recordsSearch,
-  recordsSize,
-  type SearchBody,
-  timeseriesSearch,
-  topnSearch,
-  tupleSearch,
-  valuesSearch,
-} from '../../query/es/build.js';
-import {
-  type GroupTotal,
-  metricTotal,
-  rankGroups,
-  recordsFrames,
-  termsGroups,
-  timeseriesFrames,
-  topnFrames,
-  tuplePage,
-  valuesFrames,
-} from '../../query/es/frames.js';
-import { type TimeRange, timeRange } from '../../query/es/time.js';
+import { type Client, errors } from '@elastic/elasticsearch';
+import { createQueryRunner } from '../../query/es/runner.js';
 import {
   DEFAULT_LIMITS,
-  type FieldValue,
   type Frame,
-  type Metric,
   QueryError,
   type QueryLimits,
   type QueryRequest,
@@ -179,119 +153,18 @@ function elasticFailure(err: unknown, where: string): unknown {
 export function elasticsearchBackend(opts: ElasticsearchBackendOptions): QueryBackend {
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { client, dataStream } = opts;
-  const transport = { requestTimeout: limits.timeoutMs, maxRetries: 0 };
   const where = opts.description ?? dataStream;
-
-  function compile(text: string | undefined): estypes.QueryDslQueryContainer | undefined {
-    if (text === undefined || text.trim() === '') return undefined;
-    const r = compileFilter(text);
-    if (r.ok) return r.query as estypes.QueryDslQueryContainer;
-    throw new QueryError(400, `filter: ${r.error.message} (column ${r.error.column})`);
-  }
-
-  async function search(body: SearchBody, withIndex = true): Promise<estypes.SearchResponse> {
-    const target = { index: dataStream, ignore_unavailable: true, allow_no_indices: true };
-    const res = await client.search(withIndex ? { ...target, ...body } : body, transport);
-    if (res.timed_out) throw new QueryError(504, `query timed out after ${limits.timeoutMs} ms`);
-    return res;
-  }
-
-  async function fieldType(field: string): Promise<string | undefined> {
-    const caps = await client.fieldCaps(
-      { index: dataStream, fields: [field], ignore_unavailable: true, allow_no_indices: true },
-      transport,
-    );
-    const types = Object.keys(caps.fields[field] ?? {});
-    return types.length === 1 ? types[0] : undefined;
-  }
-
-  async function rankedTuples(
-    fields: readonly string[],
-    metric: Metric,
-    raw: boolean | undefined,
-    range: TimeRange,
-    filter: estypes.QueryDslQueryContainer | undefined,
-    top: number,
-  ): Promise<{ groups: GroupTotal[]; total: number }> {
-    const all: GroupTotal[] = [];
-    let total = 0;
-    let after: Record<string, FieldValue> | undefined;
-    let first = true;
-    do {
-      const res = await search(tupleSearch(fields, metric, raw, range, filter, limits, after));
-      if (first) total = metricTotal(res, metric);
-      first = false;
-      const page = tuplePage(res, fields, metric);
-      all.push(...page.groups);
-      if (all.length > limits.maxTuples) {
-        throw new QueryError(
-          422,
-          `more than ${limits.maxTuples} distinct tuples of ${fields.join(', ')}: narrow the filter or the range`,
-        );
-      }
-      after = page.after;
-    } while (after !== undefined);
-    return { groups: rankGroups(all, top), total };
-  }
-
-  async function run(q: QueryRequest): Promise<Frame[]> {
-    const range = timeRange(q, limits);
-    if (q.kind === 'metrics') {
+  const { run } = createQueryRunner({
+    client,
+    dataStream,
+    compileFilter,
+    limits,
+    metrics: async () => {
       throw new QueryError(400, 'metrics (PromQL) queries go through the collector API (--api)');
-    }
-    if (q.kind === 'records') recordsSize(q, limits);
-    const filter = compile(q.filter);
-    switch (q.kind) {
-      case 'timeseries': {
-        const groupBy = q.groupBy ?? [];
-        if (groupBy.length <= 1) {
-          const plan = timeseriesSearch(q, range, filter, limits);
-          return timeseriesFrames(q, await search(plan.body), plan.intervalMs);
-        }
-        timeseriesSearch(q, range, filter, limits, []);
-        const ranked = await rankedTuples(
-          groupBy,
-          q.metric,
-          q.raw,
-          range,
-          filter,
-          q.top ?? DEFAULT_TOP,
-        );
-        const tuples = ranked.groups.map((g) => g.key);
-        const plan = timeseriesSearch(q, range, filter, limits, tuples);
-        return timeseriesFrames(q, await search(plan.body), plan.intervalMs, tuples);
-      }
-      case 'topn': {
-        const top = q.top ?? DEFAULT_TOP;
-        if (q.fields.length > 1) {
-          checkTop(top, limits);
-          const ranked = await rankedTuples(q.fields, q.metric, q.raw, range, filter, top);
-          return topnFrames(q, ranked.groups, ranked.total, range);
-        }
-        const res = await search(topnSearch(q, range, filter, limits));
-        return topnFrames(q, termsGroups(res, q.metric), metricTotal(res, q.metric), range);
-      }
-      case 'values': {
-        const type =
-          q.prefix !== undefined && q.prefix !== '' ? await fieldType(q.field) : undefined;
-        const res = await search(valuesSearch(q, range, filter, limits, type));
-        return valuesFrames(q, res, !prefixInElasticsearch(type));
-      }
-      case 'records': {
-        // One page (the CLI does not page): a point in time as the API opens one, closed after.
-        const { id: pit } = await client.openPointInTime(
-          { index: dataStream, keep_alive: '1m', ignore_unavailable: true },
-          transport,
-        );
-        try {
-          const res = await search(recordsSearch(q, range, filter, limits, pit, undefined), false);
-          return recordsFrames(q.fields ?? DEFAULT_RECORD_FIELDS, res, undefined);
-        } finally {
-          await client.closePointInTime({ id: pit }).catch(() => undefined);
-        }
-      }
-    }
-  }
+    },
+    filterError: (e) => new QueryError(400, `filter: ${e.message} (column ${e.column})`),
+    records: 'one-page',
+  });
 
   return {
     description: where,

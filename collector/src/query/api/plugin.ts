@@ -1,48 +1,14 @@
 // The query API as one encapsulated fastify plugin: POST /api/v1/query, GET /api/v1/fields,
 // the OpenAPI document at /docs (JSON at /docs/json). Register it without a prefix.
-import { type Client, errors, type estypes } from '@elastic/elasticsearch';
+import { type Client, errors } from '@elastic/elasticsearch';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { FastifyError, FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import { VERSION } from '../../version.js';
-import {
-  checkTop,
-  DEFAULT_RECORD_FIELDS,
-  DEFAULT_TOP,
-  decodeCursor,
-  encodeCursor,
-  prefixInElasticsearch,
-  recordsSearch,
-  recordsSize,
-  type SearchBody,
-  timeseriesSearch,
-  topnSearch,
-  tupleSearch,
-  valuesSearch,
-} from '../es/build.js';
-import {
-  type GroupTotal,
-  metricTotal,
-  rankGroups,
-  recordsFrames,
-  termsGroups,
-  timeseriesFrames,
-  topnFrames,
-  tuplePage,
-  valuesFrames,
-} from '../es/frames.js';
-import { type TimeRange, timeRange } from '../es/time.js';
-import {
-  DEFAULT_LIMITS,
-  type FieldValue,
-  type Frame,
-  type Metric,
-  QueryError,
-  type QueryLimits,
-  type QueryRequest,
-} from '../es/types.js';
+import { createQueryRunner, type FilterCompiler } from '../es/runner.js';
+import { DEFAULT_LIMITS, QueryError, type QueryLimits } from '../es/types.js';
 import { bearerChecker } from './auth.js';
 import { queryPrometheus } from './prometheus.js';
 import {
@@ -53,20 +19,7 @@ import {
   REQUEST_VARIANTS,
 } from './schema.js';
 
-/** What the filter compiler (nfdump syntax, query/filter/) answers. */
-export type FilterCompileResult =
-  | { ok: true; query: object }
-  | {
-      ok: false;
-      error: {
-        message: string;
-        column: number;
-        expected?: readonly string[] | string | undefined;
-        found?: string | null | undefined;
-      };
-    };
-
-export type FilterCompiler = (text: string) => FilterCompileResult | Promise<FilterCompileResult>;
+export type { FilterCompileResult, FilterCompiler } from '../es/runner.js';
 
 export interface QueryApiOptions {
   client: Client;
@@ -145,8 +98,13 @@ export const queryApiPlugin: FastifyPluginAsync<QueryApiOptions> = async (parent
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const requiresAuth = queryApiRequiresAuth(opts);
   const authorized = bearerChecker(opts.tokens ?? []);
-  const { client, dataStream } = opts;
-  const transport = { requestTimeout: limits.timeoutMs, maxRetries: 0 };
+  const { run, fields } = createQueryRunner({
+    client: opts.client,
+    dataStream: opts.dataStream,
+    compileFilter: opts.compileFilter,
+    limits,
+    metrics: (q, range) => queryPrometheus(opts.prometheusUrl, q, range, limits),
+  });
   if (!requiresAuth) {
     parent.log.warn(
       'query API: no bearer tokens configured, so no authentication: bind to loopback only',
@@ -198,137 +156,6 @@ export const queryApiPlugin: FastifyPluginAsync<QueryApiOptions> = async (parent
     return reply.code(status).send({ error: err.message });
   });
 
-  async function compile(
-    text: string | undefined,
-  ): Promise<estypes.QueryDslQueryContainer | undefined> {
-    if (text === undefined || text.trim() === '') return undefined;
-    const r = await opts.compileFilter(text);
-    if (r.ok) return r.query as estypes.QueryDslQueryContainer;
-    const { message, column, expected, found } = r.error;
-    throw new QueryError(400, `filter: ${message}`, { column, expected, found });
-  }
-
-  async function search(body: SearchBody, withIndex = true): Promise<estypes.SearchResponse> {
-    // A data stream with no documents yet (a fresh collector) answers empty, not 404.
-    const target = { index: dataStream, ignore_unavailable: true, allow_no_indices: true };
-    const res = await client.search(withIndex ? { ...target, ...body } : body, transport);
-    if (res.timed_out) {
-      throw new QueryError(504, `query timed out after ${limits.timeoutMs} ms`, {
-        limit: 'timeoutMs',
-        max: limits.timeoutMs,
-      });
-    }
-    return res;
-  }
-
-  async function fieldType(field: string): Promise<string | undefined> {
-    const caps = await client.fieldCaps(
-      { index: dataStream, fields: [field], ignore_unavailable: true, allow_no_indices: true },
-      transport,
-    );
-    const types = Object.keys(caps.fields[field] ?? {});
-    return types.length === 1 ? types[0] : undefined;
-  }
-
-  /** Every tuple of the fields with its metric (composite pages), ranked: the top N. */
-  async function rankedTuples(
-    fields: readonly string[],
-    metric: Metric,
-    raw: boolean | undefined,
-    range: TimeRange,
-    filter: estypes.QueryDslQueryContainer | undefined,
-    top: number,
-  ): Promise<{ groups: GroupTotal[]; total: number }> {
-    const all: GroupTotal[] = [];
-    let total = 0;
-    let after: Record<string, FieldValue> | undefined;
-    let first = true;
-    do {
-      const res = await search(tupleSearch(fields, metric, raw, range, filter, limits, after));
-      if (first) total = metricTotal(res, metric);
-      first = false;
-      const page = tuplePage(res, fields, metric);
-      all.push(...page.groups);
-      if (all.length > limits.maxTuples) {
-        throw new QueryError(
-          422,
-          `more than ${limits.maxTuples} distinct tuples of ${fields.join(', ')}: narrow the filter or the range`,
-          { limit: 'maxTuples', max: limits.maxTuples },
-        );
-      }
-      after = page.after;
-    } while (after !== undefined);
-    return { groups: rankGroups(all, top), total };
-  }
-
-  async function run(q: QueryRequest): Promise<Frame[]> {
-    const range: TimeRange = timeRange(q, limits);
-    if (q.kind === 'metrics') return queryPrometheus(opts.prometheusUrl, q, range, limits);
-    // Limits that need no filter come first: a refused request costs nothing.
-    if (q.kind === 'records') recordsSize(q, limits);
-    const filter = await compile(q.filter);
-    switch (q.kind) {
-      case 'timeseries': {
-        const groupBy = q.groupBy ?? [];
-        if (groupBy.length <= 1) {
-          const plan = timeseriesSearch(q, range, filter, limits);
-          return timeseriesFrames(q, await search(plan.body), plan.intervalMs);
-        }
-        timeseriesSearch(q, range, filter, limits, []); // the limits, before any search
-        const ranked = await rankedTuples(
-          groupBy,
-          q.metric,
-          q.raw,
-          range,
-          filter,
-          q.top ?? DEFAULT_TOP,
-        );
-        const tuples = ranked.groups.map((g) => g.key);
-        const plan = timeseriesSearch(q, range, filter, limits, tuples);
-        return timeseriesFrames(q, await search(plan.body), plan.intervalMs, tuples);
-      }
-      case 'topn': {
-        const top = q.top ?? DEFAULT_TOP;
-        if (q.fields.length > 1) {
-          checkTop(top, limits);
-          const ranked = await rankedTuples(q.fields, q.metric, q.raw, range, filter, top);
-          return topnFrames(q, ranked.groups, ranked.total, range);
-        }
-        const res = await search(topnSearch(q, range, filter, limits));
-        return topnFrames(q, termsGroups(res, q.metric), metricTotal(res, q.metric), range);
-      }
-      case 'values': {
-        const type =
-          q.prefix !== undefined && q.prefix !== '' ? await fieldType(q.field) : undefined;
-        const res = await search(valuesSearch(q, range, filter, limits, type));
-        return valuesFrames(q, res, !prefixInElasticsearch(type));
-      }
-      case 'records': {
-        const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
-        const pit =
-          cursor?.pit ??
-          (
-            await client.openPointInTime(
-              { index: dataStream, keep_alive: '2m', ignore_unavailable: true },
-              transport,
-            )
-          ).id;
-        const body = recordsSearch(q, range, filter, limits, pit, cursor?.after);
-        const res = await search(body, false);
-        const hits = res.hits.hits;
-        const last = hits.at(-1)?.sort;
-        const pitId = res.pit_id ?? pit;
-        let next: string | undefined;
-        if (hits.length === body.size && last !== undefined) {
-          next = encodeCursor({ pit: pitId, after: last });
-        } else {
-          await client.closePointInTime({ id: pitId }).catch(() => undefined);
-        }
-        return recordsFrames(q.fields ?? DEFAULT_RECORD_FIELDS, res, next);
-      }
-    }
-  }
-
   await app.register(async (scope) => {
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();
     if (requiresAuth) {
@@ -376,28 +203,7 @@ export const queryApiPlugin: FastifyPluginAsync<QueryApiOptions> = async (parent
           response: { 200: FieldsResponseSchema, ...refused },
         },
       },
-      async () => {
-        const caps = await client.fieldCaps(
-          { index: dataStream, fields: ['*'], ignore_unavailable: true, allow_no_indices: true },
-          transport,
-        );
-        const fields = Object.entries(caps.fields)
-          .filter(([name, types]) => {
-            const kinds = Object.keys(types);
-            return !name.startsWith('_') && !kinds.includes('object') && !kinds.includes('nested');
-          })
-          .map(([name, types]) => {
-            const caps = Object.values(types);
-            return {
-              name,
-              type: caps.length === 1 ? (caps[0]?.type ?? 'unknown') : 'conflict',
-              searchable: caps.every((c) => c.searchable),
-              aggregatable: caps.every((c) => c.aggregatable),
-            };
-          })
-          .sort((a, b) => a.name.localeCompare(b.name));
-        return { fields };
-      },
+      async () => ({ fields: await fields() }),
     );
   });
 };
