@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite needs, and only those that are missing:
 # a JDK and Maven (to fetch and run the Elasticsearch test node), Prometheus, and the
 # real exporters and decoders used as peers and oracles (softflowd, fprobe, pmacct,
-# nfdump, tshark, tcpreplay).
+# nfdump, tshark, tcpreplay), and the tools tests drive (openssl for TLS certificates,
+# make for the Grafana plugin's Go build, iproute2 for network namespaces, mergecap).
 set -euo pipefail
 
 # command -> Debian package that provides it
@@ -17,6 +18,10 @@ declare -A NEEDS=(
   [fprobe]=fprobe
   [pmacctd]=pmacct
   [tcpreplay]=tcpreplay
+  [openssl]=openssl
+  [make]=make
+  [ip]=iproute2
+  [mergecap]=wireshark-common
 )
 
 missing=()
