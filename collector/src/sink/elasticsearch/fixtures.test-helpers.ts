@@ -6,37 +6,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PCAPS_DIR } from '@sluice/testkit';
+import { Bytes } from '../../../test/support/wire.js';
 import { type Datagram, FlowDecoder } from '../../flow/decoder.js';
 import { serializeDocument, toDocument } from '../../flow/document.js';
 import { datagramsFromCaptures } from '../../ingest/capture-source.js';
 import type { BulkItem } from './bulk.js';
-
-class Bytes {
-  private readonly parts: number[] = [];
-  u8(v: number): this {
-    this.parts.push(v & 0xff);
-    return this;
-  }
-  u16(v: number): this {
-    return this.u8(v >>> 8).u8(v);
-  }
-  u32(v: number): this {
-    return this.u16(Math.floor(v / 0x10000)).u16(v & 0xffff);
-  }
-  u64(v: bigint): this {
-    return this.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
-  }
-  raw(b: readonly number[]): this {
-    for (const x of b) this.u8(x);
-    return this;
-  }
-  get length(): number {
-    return this.parts.length;
-  }
-  bytes(): Uint8Array {
-    return Uint8Array.from(this.parts);
-  }
-}
 
 /** sFlow v5 datagram with one counter sample: generic interface, processor, one unknown record. */
 export function sflowCountersDatagram(): Uint8Array {
