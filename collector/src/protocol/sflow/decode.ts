@@ -252,16 +252,7 @@ function rawRecord(
 
 function flowSampleV5(ctx: Ctx, r: Reader, expanded: boolean): SflowFlowSample {
   const sequenceNumber = r.u32('flow sample sequence number');
-  let sourceIdType: number;
-  let sourceIdIndex: number;
-  if (expanded) {
-    sourceIdType = r.u32('source id type');
-    sourceIdIndex = r.u32('source id index');
-  } else {
-    const sid = r.u32('source id');
-    sourceIdType = sid >>> 24;
-    sourceIdIndex = sid & 0xffffff;
-  }
+  const [sourceIdType, sourceIdIndex] = sourceId(r, expanded);
   const samplingRate = r.u32('sampling rate');
   const samplePool = r.u32('sample pool');
   const drops = r.u32('drops');
@@ -301,25 +292,47 @@ function flowSampleV5(ctx: Ctx, r: Reader, expanded: boolean): SflowFlowSample {
     recordCount,
     records: [],
   };
-  const records = sample.records;
-  for (let j = 0; j < recordCount; j++) {
+  readRecords(ctx, r, recordCount, 'flow', flowRecordV5, sample.records);
+  return sample;
+}
+
+/** Source id of a v5 sample: compact (type in the top 8 bits, index in 24) or expanded. */
+function sourceId(r: Reader, expanded: boolean): [type: number, index: number] {
+  if (expanded) return [r.u32('source id type'), r.u32('source id index')];
+  const sid = r.u32('source id');
+  return [sid >>> 24, sid & 0xffffff];
+}
+
+/**
+ * The length-framed records of a v5 sample: each one decoded from its own bounded
+ * reader, so a bad record cannot read into the next. Stops (counted) when the declared
+ * count runs past the sample or a record header is cut.
+ */
+function readRecords<T>(
+  ctx: Ctx,
+  r: Reader,
+  count: number,
+  kind: 'flow' | 'counter',
+  decode: (ctx: Ctx, enterprise: number, format: number, body: Reader) => T,
+  out: T[],
+): void {
+  for (let j = 0; j < count; j++) {
     if (r.remaining === 0) {
-      countOverflow(ctx, 'flow records', recordCount, j, r.pos);
-      break;
+      countOverflow(ctx, `${kind} records`, count, j, r.pos);
+      return;
     }
     let dataFormat: number;
     let body: Reader;
     try {
-      dataFormat = r.u32('flow record format');
-      const length = r.u32('flow record length');
-      body = r.sub(length, 'flow record');
+      dataFormat = r.u32(`${kind} record format`);
+      const length = r.u32(`${kind} record length`);
+      body = r.sub(length, `${kind} record`);
     } catch (e) {
       ctx.issue(e);
-      break;
+      return;
     }
-    records.push(flowRecordV5(ctx, dataFormat >>> 12, dataFormat & 0xfff, body));
+    out.push(decode(ctx, dataFormat >>> 12, dataFormat & 0xfff, body));
   }
-  return sample;
 }
 
 function flowRecordV5(ctx: Ctx, enterprise: number, format: number, r: Reader): SflowFlowRecord {
@@ -352,16 +365,7 @@ function flowRecordV5(ctx: Ctx, enterprise: number, format: number, r: Reader): 
 
 function counterSampleV5(ctx: Ctx, r: Reader, expanded: boolean): SflowCounterSample {
   const sequenceNumber = r.u32('counter sample sequence number');
-  let sourceIdType: number;
-  let sourceIdIndex: number;
-  if (expanded) {
-    sourceIdType = r.u32('source id type');
-    sourceIdIndex = r.u32('source id index');
-  } else {
-    const sid = r.u32('source id');
-    sourceIdType = sid >>> 24;
-    sourceIdIndex = sid & 0xffffff;
-  }
+  const [sourceIdType, sourceIdIndex] = sourceId(r, expanded);
   const recordCount = r.u32('counter record count');
   const sample: SflowCounterSample = {
     kind: 'counters',
@@ -376,24 +380,7 @@ function counterSampleV5(ctx: Ctx, r: Reader, expanded: boolean): SflowCounterSa
     recordCount,
     records: [],
   };
-  const records = sample.records;
-  for (let j = 0; j < recordCount; j++) {
-    if (r.remaining === 0) {
-      countOverflow(ctx, 'counter records', recordCount, j, r.pos);
-      break;
-    }
-    let dataFormat: number;
-    let body: Reader;
-    try {
-      dataFormat = r.u32('counter record format');
-      const length = r.u32('counter record length');
-      body = r.sub(length, 'counter record');
-    } catch (e) {
-      ctx.issue(e);
-      break;
-    }
-    records.push(counterRecordV5(ctx, dataFormat >>> 12, dataFormat & 0xfff, body));
-  }
+  readRecords(ctx, r, recordCount, 'counter', counterRecordV5, sample.records);
   return sample;
 }
 
