@@ -1,13 +1,9 @@
 // The collector's HTTP API: optional TLS, and loopback-only when the query API has no token.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { get } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { needServer, ServerUnavailableError, which } from '@sluice/testkit';
+import { needServer, selfSignedCertificate } from '@sluice/testkit';
 import pino from 'pino';
 import { startApi } from '../src/api/server.js';
 import { compileFilter } from '../src/query/filter/index.js';
@@ -26,45 +22,16 @@ function httpsGet(url: string, ca?: Buffer): Promise<{ status: number; body: str
 }
 
 test('API over TLS: served with the configured certificate; an unknown CA is refused', async (t) => {
-  const ok = await needServer(t, async () => {
-    if (!which('openssl'))
-      throw new ServerUnavailableError('needs openssl: apt-get install -y openssl');
-    return true;
-  });
-  if (!ok) return;
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-api-tls-'));
-  const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  const tls = await needServer(t, async () => selfSignedCertificate());
+  if (!tls) return;
   const api = await startApi({
     logger: pino({ level: 'silent' }),
     port: 0,
-    tls: { key: readFileSync(key), cert: readFileSync(cert) },
+    tls: { key: tls.key, cert: tls.cert },
   });
   t.after(() => api.close());
   assert.match(api.url, /^https:\/\/127\.0\.0\.1:\d+$/);
-  const res = await httpsGet(`${api.url}/healthz`, readFileSync(cert));
+  const res = await httpsGet(`${api.url}/healthz`, tls.cert);
   assert.equal(res.status, 200);
   await assert.rejects(httpsGet(`${api.url}/healthz`), /self.signed|certificate/i);
 });

@@ -2,13 +2,12 @@
 // (seen at a proxy in front of the real node), TLS trusts the configured CA, and the
 // description for logs never contains a secret.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { elasticsearchForTests, needServer, ServerUnavailableError, which } from '@sluice/testkit';
+import { elasticsearchForTests, needServer, selfSignedCertificate } from '@sluice/testkit';
 import { BulkIndexer } from '../src/sink/elasticsearch/bulk.js';
 import {
   createElasticsearchClient,
@@ -103,45 +102,11 @@ test('client: basic auth and API key headers reach the server on bulk requests',
 test('client: TLS with the configured CA; an unknown CA is refused', async (t) => {
   const es = await needServer(t, elasticsearchForTests);
   if (!es) return;
-  const ok = await needServer(t, async () => {
-    if (!which('openssl'))
-      throw new ServerUnavailableError('needs openssl: apt-get install -y openssl');
-    return true;
-  });
-  if (!ok) return;
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-sink-tls-'));
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  const proxy = await startEsProxy(es.url, {
-    tls: { key: readFileSync(key), cert: readFileSync(cert) },
-  });
-  t.after(async () => {
-    await proxy.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const tls = await needServer(t, async () => selfSignedCertificate());
+  if (!tls) return;
+  const cert = tls.certFile;
+  const proxy = await startEsProxy(es.url, { tls: { key: tls.key, cert: tls.cert } });
+  t.after(() => proxy.close());
 
   const trusted = createElasticsearchClient({ url: proxy.url, tls: { caFile: cert } });
   const health = await trusted.cluster.health();

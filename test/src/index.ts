@@ -19,6 +19,7 @@ export {
   type ScrapeTarget,
   startPrometheus,
 } from './prometheus.js';
+export { selfSignedCertificate, type TestCertificate } from './tls.js';
 export * from './traffic.js';
 export {
   type TsharkLayers,
