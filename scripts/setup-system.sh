@@ -3,7 +3,8 @@
 # a JDK and Maven (to fetch and run the Elasticsearch test node), Prometheus, and the
 # real exporters and decoders used as peers and oracles (softflowd, fprobe, pmacct,
 # nfdump, tshark, tcpreplay), and the tools tests drive (openssl for TLS certificates,
-# make for the Grafana plugin's Go build, iproute2 for network namespaces, mergecap).
+# make for the Grafana plugin's Go build, iproute2 for network namespaces, mergecap, unzip for the
+# Grafana plugin validator).
 set -euo pipefail
 
 # command -> Debian package that provides it
@@ -22,6 +23,7 @@ declare -A NEEDS=(
   [make]=make
   [ip]=iproute2
   [mergecap]=wireshark-common
+  [unzip]=unzip
 )
 
 missing=()
