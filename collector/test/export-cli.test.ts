@@ -1,7 +1,6 @@
 // `sluice export` with bad input and bad arguments: a clear message and an exit code,
 // never a crash; a truncated capture still exports the flows it holds.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,35 +8,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateTraffic, mixedFlows, writeTraffic } from '@sluice/testkit';
 import { FlowDecoder } from '../src/flow/decoder.js';
+import { runExportCli } from './export-cli.test-helpers.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'sluice-export-cli-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
-const CLI = new URL('../src/cli/commands/export.ts', import.meta.url).href;
-
-function run(
-  args: readonly string[],
-  onStart?: (pid: number, stderr: () => string) => void,
-): Promise<{ code: number | null; stderr: string }> {
-  const script = `const { Command } = await import('commander'); const { exportCommand } = await import(${JSON.stringify(CLI)}); const p = new Command('sluice').exitOverride(); p.addCommand(exportCommand().exitOverride()); try { await p.parseAsync(process.argv.slice(1), { from: 'user' }); } catch (e) { process.exitCode = e.exitCode ?? 1; }`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script, 'export', ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'], cwd: new URL('..', import.meta.url).pathname },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    if (onStart && child.pid !== undefined) onStart(child.pid, () => stderr);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+const run = (args: readonly string[], onStart?: (pid: number, stderr: () => string) => void) =>
+  runExportCli(args, onStart ? { onStart } : {});
 
 describe('sluice export: bad input', () => {
   it('a truncated capture: the flows before the cut are exported, the cut is reported', async () => {

@@ -5,7 +5,7 @@
 // sampling; (c) with unreachable destinations beside the working ones, which still get
 // everything. Expected values come from the generator, never from the exporter.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ import { type ExporterStats, SoftwareExporter, type Target } from '../src/export
 import { captureFile, feedCapture } from '../src/exporter/source.js';
 import { FlowDecoder } from '../src/flow/decoder.js';
 import type { FlowRecord } from '../src/flow/record.js';
+import { runExportCli } from './export-cli.test-helpers.js';
 
 /** A quarter millisecond past the second: truncation to whole ms shows. */
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0) + 0.25;
@@ -132,30 +133,6 @@ function nfdumpRecords(dir: string): NfdumpRecord[] {
   });
   if (out.includes('No matching flows')) return [];
   return (JSON.parse(out) as NfdumpRecord[]).filter((r) => r.type === 'FLOW');
-}
-
-const CLI = new URL('../src/cli/commands/export.ts', import.meta.url).href;
-
-/** `sluice export ARGS` in a child process (the command file, as main.ts will run it). */
-function runExportCli(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const script = `const { Command } = await import('commander'); const { exportCommand } = await import(${JSON.stringify(CLI)}); const p = new Command('sluice').exitOverride(); p.addCommand(exportCommand()); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script, 'export', ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'], cwd: new URL('..', import.meta.url).pathname },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
 }
 
 describe('sluice export to nfcapd (nfdump decodes)', () => {

@@ -4,7 +4,6 @@
 // datagrams and bytes the test socket received. (2) Through the CLI: the same settings
 // from a YAML file, a flag overriding the file, and bad files whose errors name the key.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { SoftwareExporter } from '../src/exporter/exporter.js';
 import { startExportMetrics } from '../src/exporter/metrics.js';
 import { captureFile, feedCapture } from '../src/exporter/source.js';
 import { FlowDecoder } from '../src/flow/decoder.js';
+import { runExportCli } from './export-cli.test-helpers.js';
 
 const DIR = mkdtempSync(join(tmpdir(), 'sluice-export-mc-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
@@ -111,28 +111,7 @@ describe('sluice export: OpenTelemetry metrics', () => {
   });
 });
 
-const CLI = new URL('../src/cli/commands/export.ts', import.meta.url).href;
-
-function runCli(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const script = `const { Command } = await import('commander'); const { exportCommand } = await import(${JSON.stringify(CLI)}); const p = new Command('sluice').exitOverride(); p.addCommand(exportCommand().exitOverride()); try { await p.parseAsync(process.argv.slice(1), { from: 'user' }); } catch (e) { process.exitCode = e.exitCode ?? 1; }`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', script, 'export', ...args],
-      { stdio: ['ignore', 'ignore', 'pipe'], cwd: new URL('..', import.meta.url).pathname },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr });
-    });
-  });
-}
+const runCli = (args: readonly string[]) => runExportCli(args);
 
 describe('sluice export --config FILE (YAML)', () => {
   it('the settings come from the file; a flag given wins over it', async () => {

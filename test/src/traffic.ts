@@ -32,6 +32,11 @@ export interface FlowSpec {
   sizeRange?: readonly [number, number];
   /** 802.1Q VLAN id of the frames. */
   vlan?: number;
+  /**
+   * QinQ (IEEE 802.1ad): with `vlan`, the frames carry an S-tag (TPID 0x88a8) with `vlan`
+   * and then a C-tag (0x8100) with this customer VLAN id.
+   */
+  innerVlan?: number;
   /** Time of the first packet, ms since the epoch (fractions down to µs are kept). */
   startMs: number;
   /** Time between consecutive packets of this flow, ms. */
@@ -58,6 +63,8 @@ export interface ExpectedFlow {
   icmpType: number | undefined;
   icmpCode: number | undefined;
   vlan: number | undefined;
+  /** Customer (inner) VLAN id of a QinQ flow. */
+  innerVlan: number | undefined;
   tos: number;
   packets: number;
   /** Sum of the IP total lengths (IPv4 header total length; IPv6 40 + payload length). */
@@ -108,11 +115,16 @@ function prng(seed: number): () => number {
   };
 }
 
-function parseIpv4(text: string): Uint8Array {
-  return Uint8Array.from(text.split('.').map(Number));
+/** Dotted IPv4 text as 4 bytes; throws on anything else. */
+export function parseIpv4(text: string): Uint8Array {
+  const parts = text.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((n) => !(Number.isInteger(n) && n >= 0 && n <= 255)))
+    throw new Error(`bad IPv4 ${text}`);
+  return Uint8Array.from(parts);
 }
 
-function parseIpv6(text: string): Uint8Array {
+/** IPv6 text (with ::, and an optional dotted IPv4 tail) as 16 bytes; throws if invalid. */
+export function parseIpv6(text: string): Uint8Array {
   let s = text;
   const words: number[] = [];
   // An embedded dotted IPv4 tail (::ffff:1.2.3.4) becomes two words.
@@ -131,6 +143,8 @@ function parseIpv6(text: string): Uint8Array {
     const rest = [...parse(s.slice(gap + 2)), ...tail];
     words.push(...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest);
   } else words.push(...parse(s), ...tail);
+  if (words.length !== 8 || words.some((w) => !(w >= 0 && w <= 0xffff)))
+    throw new Error(`bad IPv6 ${text}`);
   const out = new Uint8Array(16);
   words.forEach((w, i) => {
     out[2 * i] = w >> 8;
@@ -165,7 +179,7 @@ export function ipv6Text(b: Uint8Array): string {
 }
 
 /** Internet checksum (RFC 1071) over the given byte ranges, as if concatenated. */
-function checksum(...parts: Uint8Array[]): number {
+export function internetChecksum(...parts: Uint8Array[]): number {
   let sum = 0;
   let odd: number | undefined;
   for (const p of parts) {
@@ -246,6 +260,7 @@ export function generateTraffic(
       icmpType,
       icmpCode,
       vlan: spec.vlan,
+      innerVlan: spec.vlan !== undefined ? spec.innerVlan : undefined,
       tos,
       packets: spec.packets,
       bytes: 0,
@@ -305,7 +320,7 @@ export function generateTraffic(
         pv.setUint16(10, l4Len);
       }
       const csumAt = spec.proto === 'tcp' ? 16 : spec.proto === 'udp' ? 6 : 2;
-      let c = protocol === 1 ? checksum(l4) : checksum(pseudo, l4);
+      let c = protocol === 1 ? internetChecksum(l4) : internetChecksum(pseudo, l4);
       if (spec.proto === 'udp' && c === 0) c = 0xffff;
       l4v.setUint16(csumAt, c);
 
@@ -328,18 +343,23 @@ export function generateTraffic(
         ip[9] = protocol;
         ip.set(src, 12);
         ip.set(dst, 16);
-        iv.setUint16(10, checksum(ip));
+        iv.setUint16(10, internetChecksum(ip));
       }
 
-      const tag = spec.vlan !== undefined ? 4 : 0;
+      const qinq = spec.vlan !== undefined && spec.innerVlan !== undefined;
+      const tag = spec.vlan === undefined ? 0 : qinq ? 8 : 4;
       const frameLen = Math.max(ETH_MIN, 14 + tag + ipLen);
       const frame = new Uint8Array(frameLen);
       const fv = new DataView(frame.buffer);
       frame.set(macOf(0xd0, index), 0);
       frame.set(macOf(0x5c, index), 6);
       if (spec.vlan !== undefined) {
-        fv.setUint16(12, 0x8100);
+        fv.setUint16(12, qinq ? 0x88a8 : 0x8100);
         fv.setUint16(14, spec.vlan & 0x0fff);
+      }
+      if (qinq) {
+        fv.setUint16(16, 0x8100);
+        fv.setUint16(18, (spec.innerVlan as number) & 0x0fff);
       }
       fv.setUint16(12 + tag, v6 ? 0x86dd : 0x0800);
       frame.set(ip, 14 + tag);
@@ -374,25 +394,55 @@ export function writeTraffic(
   return g;
 }
 
-/** A classic pcap (magic a1b2c3d4, µs timestamps, little-endian) of Ethernet frames. */
-export function pcapFile(frames: readonly { timeUs: number; frame: Uint8Array }[]): Uint8Array {
+/** One record of a classic pcap file. */
+export interface PcapFrame {
+  /** The captured bytes. */
+  readonly frame: Uint8Array;
+  /** Capture time, µs since the epoch (or give `sec` and `frac`). */
+  readonly timeUs?: number;
+  /** Capture time as the record header holds it: seconds, and µs (ns in a ns file). */
+  readonly sec?: number;
+  readonly frac?: number;
+  /** Length on the wire (default: the frame's length). */
+  readonly origLength?: number;
+}
+
+export interface PcapWriteOptions {
+  /** LINKTYPE_ value (default 1, Ethernet). */
+  readonly linkType?: number;
+  /** Nanosecond timestamps (magic a1b23c4d). */
+  readonly nanoseconds?: boolean;
+  /** Written by a big-endian host. */
+  readonly bigEndian?: boolean;
+  readonly snapLength?: number;
+}
+
+/**
+ * A classic pcap file (draft-ietf-opsawg-pcap): by default little-endian, microsecond
+ * timestamps, Ethernet. The one pcap writer of the tests.
+ */
+export function pcapFile(frames: readonly PcapFrame[], opts: PcapWriteOptions = {}): Uint8Array {
+  const le = !opts.bigEndian;
   let size = 24;
   for (const f of frames) size += 16 + f.frame.length;
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
-  v.setUint32(0, 0xa1b2c3d4, true);
-  v.setUint16(4, 2, true);
-  v.setUint16(6, 4, true);
-  v.setUint32(16, 262144, true);
-  v.setUint32(20, 1, true);
+  v.setUint32(0, opts.nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4, le);
+  v.setUint16(4, 2, le);
+  v.setUint16(6, 4, le);
+  v.setUint32(16, opts.snapLength ?? 262144, le);
+  v.setUint32(20, opts.linkType ?? 1, le);
   let off = 24;
-  for (const { timeUs, frame } of frames) {
-    v.setUint32(off, Math.floor(timeUs / 1e6), true);
-    v.setUint32(off + 4, timeUs % 1e6, true);
-    v.setUint32(off + 8, frame.length, true);
-    v.setUint32(off + 12, frame.length, true);
-    out.set(frame, off + 16);
-    off += 16 + frame.length;
+  for (const f of frames) {
+    const us = f.timeUs ?? 0;
+    const sec = f.sec ?? Math.floor(us / 1e6);
+    const frac = f.frac ?? (us % 1e6) * (opts.nanoseconds ? 1000 : 1);
+    v.setUint32(off, sec, le);
+    v.setUint32(off + 4, frac, le);
+    v.setUint32(off + 8, f.frame.length, le);
+    v.setUint32(off + 12, f.origLength ?? f.frame.length, le);
+    out.set(f.frame, off + 16);
+    off += 16 + f.frame.length;
   }
   return out;
 }
@@ -439,7 +489,7 @@ export function udpFrame(
     pseudo.set(d, 16);
     new DataView(pseudo.buffer).setUint32(32, udpLen);
     pseudo[39] = 17;
-    const c = checksum(pseudo, udp);
+    const c = internetChecksum(pseudo, udp);
     uv.setUint16(6, c === 0 ? 0xffff : c);
   } else {
     ip[0] = 0x45;
@@ -448,7 +498,7 @@ export function udpFrame(
     ip[9] = 17;
     ip.set(s, 12);
     ip.set(d, 16);
-    iv.setUint16(10, checksum(ip));
+    iv.setUint16(10, internetChecksum(ip));
   }
   return frame;
 }
@@ -460,6 +510,11 @@ export interface MixOptions {
   vlan?: boolean;
   /** Number of small extra UDP flows (to fill several export datagrams). Default 60. */
   bulk?: number;
+  /**
+   * Add a QinQ flow (S-tag 300, C-tag 12; UDP 10.9.0.1:4000 > 10.9.0.2:4001, 30 packets
+   * of 128 bytes from 30.5 ms). Default false.
+   */
+  qinq?: boolean;
 }
 
 const S = 0x02;
@@ -647,6 +702,20 @@ export function mixedFlows(startMs: number, opts: MixOptions = {}): FlowSpec[] {
       },
     );
   }
+  if (opts.qinq)
+    flows.push({
+      src: '10.9.0.1',
+      dst: '10.9.0.2',
+      proto: 'udp',
+      sport: 4000,
+      dport: 4001,
+      packets: 30,
+      bytesPerPacket: 128,
+      vlan: 300,
+      innerVlan: 12,
+      startMs: t(30.5),
+      gapMs: 9.9,
+    });
   for (let i = 0; i < (opts.bulk ?? 60); i++) {
     flows.push({
       src: `10.3.${i}.1`,

@@ -1,4 +1,4 @@
-import { ipv4ToString, ipv6ToString, parseIp } from '../protocol/address.js';
+import { ipv6ToString, parseIp } from '../protocol/address.js';
 import type { ExportFlow } from '../protocol/netflow/encode-flow.js';
 
 /**
@@ -10,10 +10,17 @@ import type { ExportFlow } from '../protocol/netflow/encode-flow.js';
  * flow goes first). Time is whatever clock the caller passes: packet timestamps when
  * reading a capture, so flows time out in capture time.
  *
- * The hot path allocates nothing for a packet of a known flow: the key is packed into
- * bytes (`PacketView.key`, see `packKey`), hashed, and looked up in hash chains; the
- * least-recently-active order is an intrusive doubly linked list. Address text is made
- * once per flow, from the key bytes.
+ * The hot path allocates nothing, and a flow is no JavaScript object: flows live in
+ * typed arrays indexed by a flow number (struct of arrays, 64 bytes of key and 64 bytes
+ * of counters each, so a packet touches about three cache lines and the garbage
+ * collector never sees a flow). The key is a handful of 32-bit integers (addresses as
+ * words, read in place from the packet), hashed into a power-of-two table of chains and
+ * compared field by field. Three doubly linked lists (of flow numbers) order the flows
+ * for the timeouts, so an expiry scan only visits the flows it exports: by activity
+ * (inactive timeout, and the flow evicted under pressure), by creation (active timeout)
+ * and by the time of their FIN/RST (TCP end). With packets in time order each list is
+ * sorted by its time; a packet out of order only delays expiries behind it by as much
+ * as it is late. Address text is made once per flow, when it is exported.
  */
 
 /** The facts of one packet the cache needs. */
@@ -43,7 +50,10 @@ export interface CacheOptions {
   inactiveTimeoutMs: number;
   /** How long after a FIN or RST the flow waits for the closing packets. */
   tcpEndGraceMs: number;
-  /** Flows held at most; at the bound the least recently active one is exported early. */
+  /**
+   * Flows held at most; at the bound the least recently active one (to within the
+   * expiry scan interval) is exported early.
+   */
   maxFlows: number;
 }
 
@@ -55,17 +65,11 @@ export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
 };
 
 /**
- * The key layout: [0] IP version, [1] protocol, [2-3] source port, [4-5] destination
- * port, [6-7] VLAN, [8-9] inner VLAN, [10-13] ingress ifIndex, [14-17] egress ifIndex,
- * then the source and destination addresses (4 or 16 bytes each).
+ * One packet as the cache takes it: the key fields and the counters. Reused, mutable.
+ * Addresses are big-endian 32-bit words (as signed integers): IPv4 in `s0`/`d0` with
+ * the other words 0, IPv6 in all four.
  */
-export const KEY_ADDR_AT = 18;
-export const KEY_MAX_BYTES = KEY_ADDR_AT + 32;
-
-/** One packet as the cache takes it: a packed key and the counters. Reused, mutable. */
 export class PacketView {
-  readonly key = new Uint8Array(KEY_MAX_BYTES);
-  keyLength = 0;
   ipVersion: 4 | 6 = 4;
   protocol = 0;
   srcPort = 0;
@@ -77,38 +81,14 @@ export class PacketView {
   innerVlan = 0;
   inIf = 0;
   outIf = 0;
-
-  /**
-   * Packs the key from the fields set above and the addresses at `data[srcAt]` and
-   * `data[dstAt]` (4 bytes each for IPv4, 16 for IPv6).
-   */
-  packKey(data: Uint8Array, srcAt: number, dstAt: number): void {
-    const k = this.key;
-    k[0] = this.ipVersion;
-    k[1] = this.protocol;
-    k[2] = this.srcPort >>> 8;
-    k[3] = this.srcPort & 0xff;
-    k[4] = this.dstPort >>> 8;
-    k[5] = this.dstPort & 0xff;
-    k[6] = this.vlan >>> 8;
-    k[7] = this.vlan & 0xff;
-    k[8] = this.innerVlan >>> 8;
-    k[9] = this.innerVlan & 0xff;
-    k[10] = this.inIf >>> 24;
-    k[11] = (this.inIf >>> 16) & 0xff;
-    k[12] = (this.inIf >>> 8) & 0xff;
-    k[13] = this.inIf & 0xff;
-    k[14] = this.outIf >>> 24;
-    k[15] = (this.outIf >>> 16) & 0xff;
-    k[16] = (this.outIf >>> 8) & 0xff;
-    k[17] = this.outIf & 0xff;
-    const n = this.ipVersion === 4 ? 4 : 16;
-    for (let i = 0; i < n; i++) {
-      k[KEY_ADDR_AT + i] = data[srcAt + i] as number;
-      k[KEY_ADDR_AT + n + i] = data[dstAt + i] as number;
-    }
-    this.keyLength = KEY_ADDR_AT + 2 * n;
-  }
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  d0 = 0;
+  d1 = 0;
+  d2 = 0;
+  d3 = 0;
 
   /** Fills the view from facts with address text (tests, the slow path). */
   setFacts(p: PacketFacts): void {
@@ -128,39 +108,48 @@ export class PacketView {
     this.innerVlan = p.innerVlan;
     this.inIf = p.inIf;
     this.outIf = p.outIf;
-    const both = new Uint8Array(2 * n);
-    both.set(src, 0);
-    both.set(dst, n);
-    this.packKey(both, 0, n);
+    this.s0 = wordAt(src, 0);
+    this.d0 = wordAt(dst, 0);
+    const v6 = n === 16;
+    this.s1 = v6 ? wordAt(src, 4) : 0;
+    this.s2 = v6 ? wordAt(src, 8) : 0;
+    this.s3 = v6 ? wordAt(src, 12) : 0;
+    this.d1 = v6 ? wordAt(dst, 4) : 0;
+    this.d2 = v6 ? wordAt(dst, 8) : 0;
+    this.d3 = v6 ? wordAt(dst, 12) : 0;
+  }
+
+  /** The key as text, for tests and messages. */
+  keyText(): string {
+    return [
+      this.ipVersion,
+      this.protocol,
+      this.srcPort,
+      this.dstPort,
+      this.vlan,
+      this.innerVlan,
+      this.inIf,
+      this.outIf,
+      this.s0,
+      this.s1,
+      this.s2,
+      this.s3,
+      this.d0,
+      this.d1,
+      this.d2,
+      this.d3,
+    ].join(' ');
   }
 }
 
-interface Entry {
-  key: Uint8Array;
-  hash: number;
-  /** Next entry with the same hash. */
-  chain: Entry | undefined;
-  /** Neighbours in activity order (prev: less recently active). */
-  prev: Entry | undefined;
-  next: Entry | undefined;
-  ipVersion: 4 | 6;
-  srcAddr: string;
-  dstAddr: string;
-  srcPort: number;
-  dstPort: number;
-  protocol: number;
-  tos: number;
-  tcpFlags: number;
-  packets: number;
-  bytes: number;
-  startMs: number;
-  endMs: number;
-  inIf: number;
-  outIf: number;
-  vlan: number;
-  innerVlan: number;
-  /** Time of the FIN/RST that ends this flow, if one was seen. */
-  endedMs: number | undefined;
+/** Four bytes big-endian as a signed 32-bit integer (V8 keeps it a small integer). */
+export function wordAt(b: Uint8Array, at: number): number {
+  return (
+    ((b[at] as number) << 24) |
+    ((b[at + 1] as number) << 16) |
+    ((b[at + 2] as number) << 8) |
+    (b[at + 3] as number)
+  );
 }
 
 const TCP_FIN = 0x01;
@@ -169,29 +158,146 @@ const TCP_RST = 0x04;
 
 export type ExpiredFlow = ExportFlow & { readonly reason: ExpiryReason };
 
-/** FNV-1a over the key bytes, cut to a small integer (V8 keeps it unboxed). */
-function hashKey(k: Uint8Array, n: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < n; i++) h = Math.imul(h ^ (k[i] as number), 0x01000193);
-  return (h ^ (h >>> 15)) & 0x3fffffff;
+/** A 32-bit mix of the key fields (multiply-xorshift rounds). */
+function hashView(p: PacketView): number {
+  const M = 0x45d9f3b;
+  let h = Math.imul(p.s0 ^ 0x2545f491, M);
+  h = Math.imul(h ^ (h >>> 16) ^ p.d0, M);
+  h = Math.imul(h ^ (h >>> 16) ^ ((p.srcPort << 16) | p.dstPort), M);
+  h = Math.imul(h ^ (h >>> 16) ^ (p.protocol | (p.vlan << 8) | (p.innerVlan << 20)), M);
+  h = Math.imul(h ^ (h >>> 16) ^ p.inIf ^ Math.imul(p.outIf, 0x9e3779b1), M);
+  if (p.ipVersion === 6) {
+    h = Math.imul(h ^ (h >>> 16) ^ p.s1, M);
+    h = Math.imul(h ^ (h >>> 16) ^ p.s2, M);
+    h = Math.imul(h ^ (h >>> 16) ^ p.s3, M);
+    h = Math.imul(h ^ (h >>> 16) ^ p.d1, M);
+    h = Math.imul(h ^ (h >>> 16) ^ p.d2, M);
+    h = Math.imul(h ^ (h >>> 16) ^ p.d3, M);
+  }
+  return h ^ (h >>> 15);
 }
 
-function sameKey(a: Uint8Array, b: Uint8Array, n: number): boolean {
-  if (a.length !== n) return false;
-  for (let i = n - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
-  return true;
+// A flow's record: 128 bytes (two adjacent cache lines) in one buffer seen through two
+// views: the key in the first 64 bytes (Int32Array `keys`, KEY_STRIDE per flow), the
+// counters in the second (Float64Array `nums`, NUM_STRIDE per flow, from index 8).
+const K_HASH = 0;
+const K_S0 = 1;
+const K_D0 = 2;
+/** srcPort << 16 | dstPort */
+const K_PORTS = 3;
+/** ipVersion << 8 | protocol */
+const K_PROTO = 4;
+/** vlan << 12 | innerVlan */
+const K_VLANS = 5;
+const K_IN = 6;
+const K_OUT = 7;
+const K_S1 = 8;
+const K_S2 = 9;
+const K_S3 = 10;
+const K_D1 = 11;
+const K_D2 = 12;
+const K_D3 = 13;
+const K_TOS = 14;
+/** Next flow in the same table slot, or -1. */
+const K_CHAIN = 15;
+const KEY_STRIDE = 32;
+
+// Counters. Times are ms relative to the cache's base.
+const N_PACKETS = 8;
+const N_BYTES = 9;
+const N_START = 10;
+const N_END = 11;
+/** When the flow was put at the newest end of the activity list. */
+const N_QUEUED = 12;
+/** Time of its FIN or RST, or -Infinity before one. */
+const N_ENDED = 13;
+const N_FLAGS = 14;
+const NUM_STRIDE = 16;
+const RECORD_BYTES = 128;
+
+// Links, Int32Array, LINK_STRIDE per flow; -1 = none.
+const L_PREV = 0;
+const L_NEXT = 1;
+const L_OLDER = 2;
+const L_YOUNGER = 3;
+const L_ENDED_BEFORE = 4;
+const L_ENDED_AFTER = 5;
+const LINK_STRIDE = 8;
+
+const NONE = -1;
+const MIN_CAPACITY = 1024;
+
+/** A doubly linked list of flow numbers threaded through `links` at offsets `p`, `n`. */
+class FlowList {
+  head = NONE;
+  tail = NONE;
+  constructor(
+    private readonly p: number,
+    private readonly n: number,
+  ) {}
+
+  append(links: Int32Array, id: number): void {
+    const b = id * LINK_STRIDE;
+    links[b + this.p] = this.tail;
+    links[b + this.n] = NONE;
+    if (this.tail === NONE) this.head = id;
+    else links[this.tail * LINK_STRIDE + this.n] = id;
+    this.tail = id;
+  }
+
+  unlink(links: Int32Array, id: number): void {
+    const b = id * LINK_STRIDE;
+    const prev = links[b + this.p] as number;
+    const next = links[b + this.n] as number;
+    if (prev === NONE) this.head = next;
+    else links[prev * LINK_STRIDE + this.n] = next;
+    if (next === NONE) this.tail = prev;
+    else links[next * LINK_STRIDE + this.p] = prev;
+    links[b + this.p] = NONE;
+    links[b + this.n] = NONE;
+  }
+
+  next(links: Int32Array, id: number): number {
+    return links[id * LINK_STRIDE + this.n] as number;
+  }
+
+  clear(): void {
+    this.head = NONE;
+    this.tail = NONE;
+  }
 }
 
 export class FlowCache {
   readonly options: CacheOptions;
-  /** Hash chains: hash -> first entry. */
-  private readonly buckets = new Map<number, Entry>();
-  /** Activity order: `oldest` is the least recently active flow. */
-  private oldest: Entry | undefined;
-  private newest: Entry | undefined;
+  private capacity = 0;
+  private keys = new Int32Array(0);
+  private nums = new Float64Array(0);
+  private links = new Int32Array(0);
+  /** Free flow numbers (a stack). */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  /** First flow of each chain by `hash & mask`, or -1; twice as many slots as flows. */
+  private table = new Int32Array(0);
+  private mask = 0;
+  /** Activity order (head: least recently active). */
+  private readonly byActivity = new FlowList(L_PREV, L_NEXT);
+  /** Creation order (head: created longest ago). */
+  private readonly byBirth = new FlowList(L_OLDER, L_YOUNGER);
+  /** FIN/RST order (head: saw its FIN or RST first). */
+  private readonly byEnd = new FlowList(L_ENDED_BEFORE, L_ENDED_AFTER);
   private count = 0;
   private lastScanMs = -Infinity;
   private readonly scanEveryMs: number;
+  /**
+   * A flow moves to the newest end of the activity list only when its last packet is
+   * more than this much later than when it was put there (not on every packet: moving
+   * touches two other flows in memory). So the list is sorted by the time each flow was
+   * put there, and every flow's last packet is at most this much later than that.
+   */
+  private readonly slackMs: number;
+  /** Whole ms since the epoch that flow times are relative to (the first packet's). */
+  private baseMs = 0;
+  private based = false;
   private readonly view = new PacketView();
   readonly expired: Record<ExpiryReason, number> = {
     inactive: 0,
@@ -216,6 +322,8 @@ export class FlowCache {
       o.tcpEndGraceMs / 2,
       o.activeTimeoutMs / 2,
     );
+    this.slackMs = Math.floor(this.scanEveryMs);
+    this.resize(Math.min(MIN_CAPACITY, this.options.maxFlows));
   }
 
   get size(): number {
@@ -228,171 +336,295 @@ export class FlowCache {
     this.addView(this.view, timeMs);
   }
 
-  /** Accounts one packet seen at `timeMs` (ms since the epoch, µs fractions kept). */
+  /** Accounts one packet seen at `timeMs` (ms since the epoch; flows keep whole ms). */
   addView(p: PacketView, timeMs: number): void {
-    const n = p.keyLength;
-    const hash = hashKey(p.key, n);
-    let e = this.buckets.get(hash);
-    while (e !== undefined && !sameKey(e.key, p.key, n)) e = e.chain;
-    if (e !== undefined && e.endedMs !== undefined && p.protocol === 6 && p.tcpFlags & TCP_SYN) {
+    if (!this.based) {
+      this.baseMs = Math.floor(timeMs);
+      this.based = true;
+    }
+    const rel = Math.floor(timeMs) - this.baseMs;
+    const hash = hashView(p);
+    const ports = (p.srcPort << 16) | p.dstPort;
+    const proto = (p.ipVersion << 8) | p.protocol;
+    const vlans = (p.vlan << 12) | p.innerVlan;
+    const inIf = p.inIf | 0;
+    const outIf = p.outIf | 0;
+    const keys = this.keys;
+    let id = this.table[hash & this.mask] as number;
+    while (id !== NONE) {
+      const k = id * KEY_STRIDE;
+      if (
+        keys[k + K_HASH] === hash &&
+        keys[k + K_S0] === p.s0 &&
+        keys[k + K_D0] === p.d0 &&
+        keys[k + K_PORTS] === ports &&
+        keys[k + K_PROTO] === proto &&
+        keys[k + K_VLANS] === vlans &&
+        keys[k + K_IN] === inIf &&
+        keys[k + K_OUT] === outIf &&
+        (p.ipVersion === 4 ||
+          (keys[k + K_S1] === p.s1 &&
+            keys[k + K_S2] === p.s2 &&
+            keys[k + K_S3] === p.s3 &&
+            keys[k + K_D1] === p.d1 &&
+            keys[k + K_D2] === p.d2 &&
+            keys[k + K_D3] === p.d3))
+      )
+        break;
+      id = keys[k + K_CHAIN] as number;
+    }
+    const tcp = p.protocol === 6;
+    if (
+      id !== NONE &&
+      tcp &&
+      p.tcpFlags & TCP_SYN &&
+      this.nums[id * NUM_STRIDE + N_ENDED] !== -Infinity
+    ) {
       // A new connection on the same 5-tuple after the old one closed.
-      this.remove(e);
-      this.emit([e], 'tcp_end');
-      e = undefined;
+      const old = this.freeze(id, 'tcp_end');
+      this.remove(id);
+      this.expired.tcp_end += 1;
+      this.sink([old]);
+      id = NONE;
     }
-    if (e === undefined) {
+    if (id === NONE) {
       if (this.count >= this.options.maxFlows) this.evictOldest();
-      e = this.create(p, hash, timeMs);
-    } else if (e !== this.newest) {
-      // Move to the newest end of the activity list.
-      this.unlinkOrder(e);
-      this.linkNewest(e);
+      id = this.create(p, hash, ports, proto, vlans, inIf, outIf, rel);
     }
-    e.packets += 1;
-    e.bytes += p.bytes;
-    e.tcpFlags |= p.tcpFlags;
-    if (timeMs > e.endMs) e.endMs = timeMs;
-    if (timeMs < e.startMs) e.startMs = timeMs;
-    if (p.protocol === 6 && p.tcpFlags & (TCP_FIN | TCP_RST) && e.endedMs === undefined)
-      e.endedMs = timeMs;
+    const nums = this.nums;
+    const n = id * NUM_STRIDE;
+    nums[n + N_PACKETS] = (nums[n + N_PACKETS] as number) + 1;
+    nums[n + N_BYTES] = (nums[n + N_BYTES] as number) + p.bytes;
+    if (tcp) nums[n + N_FLAGS] = (nums[n + N_FLAGS] as number) | p.tcpFlags;
+    if (rel > (nums[n + N_END] as number)) {
+      nums[n + N_END] = rel;
+      if (rel - (nums[n + N_QUEUED] as number) > this.slackMs) {
+        if (id !== this.byActivity.tail) {
+          this.byActivity.unlink(this.links, id);
+          this.byActivity.append(this.links, id);
+        }
+        nums[n + N_QUEUED] = rel;
+      }
+    } else if (rel < (nums[n + N_START] as number)) nums[n + N_START] = rel;
+    if (tcp && p.tcpFlags & (TCP_FIN | TCP_RST) && nums[n + N_ENDED] === -Infinity) {
+      nums[n + N_ENDED] = rel;
+      this.byEnd.append(this.links, id);
+    }
   }
 
-  private create(p: PacketView, hash: number, timeMs: number): Entry {
-    const n = p.keyLength;
-    const key = p.key.slice(0, n);
-    const v4 = p.ipVersion === 4;
-    const e: Entry = {
-      key,
-      hash,
-      chain: this.buckets.get(hash),
-      prev: undefined,
-      next: undefined,
-      ipVersion: p.ipVersion,
-      srcAddr: v4 ? ipv4ToString(key, KEY_ADDR_AT) : ipv6ToString(key, KEY_ADDR_AT),
-      dstAddr: v4 ? ipv4ToString(key, KEY_ADDR_AT + 4) : ipv6ToString(key, KEY_ADDR_AT + 16),
-      srcPort: p.srcPort,
-      dstPort: p.dstPort,
-      protocol: p.protocol,
-      tos: p.tos,
-      tcpFlags: 0,
-      packets: 0,
-      bytes: 0,
-      startMs: timeMs,
-      endMs: timeMs,
-      inIf: p.inIf,
-      outIf: p.outIf,
-      vlan: p.vlan,
-      innerVlan: p.innerVlan,
-      endedMs: undefined,
-    };
-    this.buckets.set(hash, e);
-    this.linkNewest(e);
+  private create(
+    p: PacketView,
+    hash: number,
+    ports: number,
+    proto: number,
+    vlans: number,
+    inIf: number,
+    outIf: number,
+    rel: number,
+  ): number {
+    if (this.freeCount === 0) this.resize(this.capacity * 2);
+    const id = this.free[--this.freeCount] as number;
+    const keys = this.keys;
+    const k = id * KEY_STRIDE;
+    keys[k + K_HASH] = hash;
+    keys[k + K_S0] = p.s0;
+    keys[k + K_D0] = p.d0;
+    keys[k + K_PORTS] = ports;
+    keys[k + K_PROTO] = proto;
+    keys[k + K_VLANS] = vlans;
+    keys[k + K_IN] = inIf;
+    keys[k + K_OUT] = outIf;
+    keys[k + K_S1] = p.s1;
+    keys[k + K_S2] = p.s2;
+    keys[k + K_S3] = p.s3;
+    keys[k + K_D1] = p.d1;
+    keys[k + K_D2] = p.d2;
+    keys[k + K_D3] = p.d3;
+    keys[k + K_TOS] = p.tos;
+    const slot = hash & this.mask;
+    keys[k + K_CHAIN] = this.table[slot] as number;
+    this.table[slot] = id;
+    const nums = this.nums;
+    const n = id * NUM_STRIDE;
+    nums[n + N_PACKETS] = 0;
+    nums[n + N_BYTES] = 0;
+    nums[n + N_START] = rel;
+    nums[n + N_END] = rel;
+    nums[n + N_QUEUED] = rel;
+    nums[n + N_ENDED] = -Infinity;
+    nums[n + N_FLAGS] = 0;
+    this.byActivity.append(this.links, id);
+    this.byBirth.append(this.links, id);
     this.count += 1;
     this.created += 1;
-    return e;
+    return id;
   }
 
-  private linkNewest(e: Entry): void {
-    e.prev = this.newest;
-    e.next = undefined;
-    if (this.newest) this.newest.next = e;
-    else this.oldest = e;
-    this.newest = e;
-  }
-
-  private unlinkOrder(e: Entry): void {
-    if (e.prev) e.prev.next = e.next;
-    else this.oldest = e.next;
-    if (e.next) e.next.prev = e.prev;
-    else this.newest = e.prev;
-    e.prev = undefined;
-    e.next = undefined;
-  }
-
-  /** Takes an entry out of its hash chain and the activity list. */
-  private remove(e: Entry): void {
-    const head = this.buckets.get(e.hash);
-    if (head === e) {
-      if (e.chain) this.buckets.set(e.hash, e.chain);
-      else this.buckets.delete(e.hash);
-    } else {
-      let p = head;
-      while (p !== undefined && p.chain !== e) p = p.chain;
-      if (p) p.chain = e.chain;
+  /** Room for `capacity` flows (grows to at most maxFlows); re-chains the table. */
+  private resize(capacity: number): void {
+    const cap = Math.max(this.count, Math.min(capacity, this.options.maxFlows));
+    if (cap <= this.capacity) return;
+    const records = new ArrayBuffer(cap * RECORD_BYTES);
+    new Uint8Array(records).set(new Uint8Array(this.keys.buffer));
+    const keys = new Int32Array(records);
+    const nums = new Float64Array(records);
+    const links = new Int32Array(cap * LINK_STRIDE).fill(NONE);
+    links.set(this.links);
+    const free = new Int32Array(cap);
+    free.set(this.free.subarray(0, this.freeCount));
+    // New numbers are handed out from the low end first.
+    let f = this.freeCount;
+    for (let id = cap - 1; id >= this.capacity; id--) free[f++] = id;
+    let size = MIN_CAPACITY;
+    while (size < 2 * cap) size *= 2;
+    const table = new Int32Array(size).fill(NONE);
+    const mask = size - 1;
+    for (let id = this.byActivity.head; id !== NONE; id = this.byActivity.next(links, id)) {
+      const k = id * KEY_STRIDE;
+      const slot = (keys[k + K_HASH] as number) & mask;
+      keys[k + K_CHAIN] = table[slot] as number;
+      table[slot] = id;
     }
-    e.chain = undefined;
-    this.unlinkOrder(e);
+    this.keys = keys;
+    this.nums = nums;
+    this.links = links;
+    this.free = free;
+    this.freeCount = f;
+    this.table = table;
+    this.mask = mask;
+    this.capacity = cap;
+  }
+
+  /** Takes a flow out of its chain and every list, and frees its number. */
+  private remove(id: number): void {
+    const keys = this.keys;
+    const k = id * KEY_STRIDE;
+    const slot = (keys[k + K_HASH] as number) & this.mask;
+    let at = this.table[slot] as number;
+    if (at === id) this.table[slot] = keys[k + K_CHAIN] as number;
+    else {
+      while (at !== NONE && keys[at * KEY_STRIDE + K_CHAIN] !== id)
+        at = keys[at * KEY_STRIDE + K_CHAIN] as number;
+      if (at !== NONE) keys[at * KEY_STRIDE + K_CHAIN] = keys[k + K_CHAIN] as number;
+    }
+    keys[k + K_CHAIN] = NONE;
+    const links = this.links;
+    this.byActivity.unlink(links, id);
+    this.byBirth.unlink(links, id);
+    if (this.nums[id * NUM_STRIDE + N_ENDED] !== -Infinity) this.byEnd.unlink(links, id);
+    this.free[this.freeCount++] = id;
     this.count -= 1;
   }
 
   /**
    * Exports the flows whose time is up at `nowMs`. Cheap when called often: the scan
-   * runs at most once per second of the clock (more often for timeouts under 2 s).
+   * runs at most once per second of the clock (more often for timeouts under 2 s), and
+   * visits only the heads of the three timeout lists.
    */
   expire(nowMs: number): void {
-    if (nowMs - this.lastScanMs < this.scanEveryMs) return;
+    if (nowMs - this.lastScanMs >= this.scanEveryMs) this.scan(nowMs);
+  }
+
+  /** The expiry scan (apart from `expire`, whose early return must allocate nothing). */
+  private scan(nowMs: number): void {
     this.lastScanMs = nowMs;
     const { activeTimeoutMs, inactiveTimeoutMs, tcpEndGraceMs } = this.options;
     const out: ExpiredFlow[] = [];
-    for (let e = this.oldest; e !== undefined; ) {
-      const next = e.next;
-      let reason: ExpiryReason | undefined;
-      if (nowMs - e.endMs >= inactiveTimeoutMs) reason = 'inactive';
-      else if (e.endedMs !== undefined && nowMs - e.endedMs >= tcpEndGraceMs) reason = 'tcp_end';
-      else if (nowMs - e.startMs >= activeTimeoutMs) reason = 'active';
-      if (reason !== undefined) {
-        this.remove(e);
-        out.push(freeze(e, reason));
-        this.expired[reason] += 1;
-      }
-      e = next;
+    const now = nowMs - this.baseMs;
+    const nums = this.nums;
+    const take = (id: number, reason: ExpiryReason) => {
+      out.push(this.freeze(id, reason));
+      this.remove(id);
+      this.expired[reason] += 1;
+    };
+    // Sorted by the time put there; a flow's last packet is at most slackMs later.
+    for (let id = this.byActivity.head; id !== NONE; ) {
+      const n = id * NUM_STRIDE;
+      if (now - (nums[n + N_QUEUED] as number) < inactiveTimeoutMs) break;
+      const next = this.byActivity.next(this.links, id);
+      if (now - (nums[n + N_END] as number) >= inactiveTimeoutMs) take(id, 'inactive');
+      id = next;
+    }
+    for (let id = this.byEnd.head; id !== NONE; id = this.byEnd.head) {
+      if (now - (nums[id * NUM_STRIDE + N_ENDED] as number) < tcpEndGraceMs) break;
+      take(id, 'tcp_end');
+    }
+    for (let id = this.byBirth.head; id !== NONE; id = this.byBirth.head) {
+      if (now - (nums[id * NUM_STRIDE + N_START] as number) < activeTimeoutMs) break;
+      take(id, 'active');
     }
     if (out.length > 0) this.sink(out);
   }
 
-  /** Exports every flow (end of the capture, shutdown). */
+  /** Exports every flow (end of the capture, shutdown), least recently active first. */
   flush(): void {
-    const all: Entry[] = [];
-    for (let e = this.oldest; e !== undefined; e = e.next) all.push(e);
-    this.buckets.clear();
-    this.oldest = undefined;
-    this.newest = undefined;
+    const out: ExpiredFlow[] = [];
+    for (let id = this.byActivity.head; id !== NONE; id = this.byActivity.next(this.links, id))
+      out.push(this.freeze(id, 'flush'));
+    this.table.fill(NONE);
+    this.links.fill(NONE);
+    this.byActivity.clear();
+    this.byBirth.clear();
+    this.byEnd.clear();
+    this.freeCount = 0;
+    for (let id = this.capacity - 1; id >= 0; id--) this.free[this.freeCount++] = id;
     this.count = 0;
-    this.emit(all, 'flush');
+    this.expired.flush += out.length;
+    if (out.length > 0) this.sink(out);
   }
 
   private evictOldest(): void {
-    const e = this.oldest;
-    if (e === undefined) return;
-    this.remove(e);
-    this.emit([e], 'pressure');
+    const id = this.byActivity.head;
+    if (id === NONE) return;
+    const f = this.freeze(id, 'pressure');
+    this.remove(id);
+    this.expired.pressure += 1;
+    this.sink([f]);
   }
 
-  private emit(entries: Entry[], reason: ExpiryReason): void {
-    if (entries.length === 0) return;
-    this.expired[reason] += entries.length;
-    this.sink(entries.map((e) => freeze(e, reason)));
+  /** The exported form of flow `id`. */
+  private freeze(id: number, reason: ExpiryReason): ExpiredFlow {
+    const k = id * KEY_STRIDE;
+    const n = id * NUM_STRIDE;
+    const keys = this.keys;
+    const nums = this.nums;
+    const v4 = (keys[k + K_PROTO] as number) >> 8 === 4;
+    const ports = keys[k + K_PORTS] as number;
+    const vlans = keys[k + K_VLANS] as number;
+    return {
+      ipVersion: v4 ? 4 : 6,
+      srcAddr: v4 ? v4Text(keys[k + K_S0] as number) : v6Text(keys, k + K_S0, k + K_S1),
+      dstAddr: v4 ? v4Text(keys[k + K_D0] as number) : v6Text(keys, k + K_D0, k + K_D1),
+      srcPort: ports >>> 16,
+      dstPort: ports & 0xffff,
+      protocol: (keys[k + K_PROTO] as number) & 0xff,
+      tos: keys[k + K_TOS] as number,
+      tcpFlags: nums[n + N_FLAGS] as number,
+      packets: nums[n + N_PACKETS] as number,
+      bytes: nums[n + N_BYTES] as number,
+      startMs: this.baseMs + (nums[n + N_START] as number),
+      endMs: this.baseMs + (nums[n + N_END] as number),
+      inIf: (keys[k + K_IN] as number) >>> 0,
+      outIf: (keys[k + K_OUT] as number) >>> 0,
+      vlan: vlans >>> 12,
+      innerVlan: vlans & 0xfff,
+      reason,
+    };
   }
 }
 
-function freeze(e: Entry, reason: ExpiryReason): ExpiredFlow {
-  return {
-    ipVersion: e.ipVersion,
-    srcAddr: e.srcAddr,
-    dstAddr: e.dstAddr,
-    srcPort: e.srcPort,
-    dstPort: e.dstPort,
-    protocol: e.protocol,
-    tos: e.tos,
-    tcpFlags: e.tcpFlags,
-    packets: e.packets,
-    bytes: e.bytes,
-    startMs: e.startMs,
-    endMs: e.endMs,
-    inIf: e.inIf,
-    outIf: e.outIf,
-    vlan: e.vlan,
-    innerVlan: e.innerVlan,
-    reason,
-  };
+const v6Bytes = new Uint8Array(16);
+const v6View = new DataView(v6Bytes.buffer);
+
+function v4Text(w: number): string {
+  return `${w >>> 24}.${(w >>> 16) & 0xff}.${(w >>> 8) & 0xff}.${w & 0xff}`;
+}
+
+/** IPv6 text of the words at keys[first] and keys[rest..rest+2] (the key layout). */
+function v6Text(keys: Int32Array, first: number, rest: number): string {
+  v6View.setInt32(0, keys[first] as number);
+  v6View.setInt32(4, keys[rest] as number);
+  v6View.setInt32(8, keys[rest + 1] as number);
+  v6View.setInt32(12, keys[rest + 2] as number);
+  return ipv6ToString(v6Bytes, 0);
 }

@@ -15,6 +15,7 @@ import type { IfIndexMode } from './packet.js';
  *   to:
  *     - 127.0.0.1:2055,version=5       # the --to syntax
  *     - { host: "::1", port: 4739, version: 10 }
+ *     - 127.0.0.1:6343,version=sflow   # sFlow v5 packet samples (1-in-`sample`)
  *   sample: 100
  *   active_timeout: 1800              # seconds
  *   inactive_timeout: 15
@@ -29,7 +30,7 @@ const TargetObject = T.Object(
   {
     host: T.String({ minLength: 1 }),
     port: T.Integer({ minimum: 1, maximum: 65535 }),
-    version: T.Optional(T.Union([T.Literal(5), T.Literal(9), T.Literal(10)])),
+    version: T.Optional(T.Union([T.Literal(5), T.Literal(9), T.Literal(10), T.Literal('sflow')])),
   },
   { additionalProperties: false },
 );

@@ -4,7 +4,11 @@ import {
   ipfixDataRecords,
   ipfixSize,
 } from '../protocol/ipfix/encode.js';
-import type { ExportFlow, SamplingInfo } from '../protocol/netflow/encode-flow.js';
+import {
+  type ExportFlow,
+  recordLength,
+  type SamplingInfo,
+} from '../protocol/netflow/encode-flow.js';
 import type { FlowTemplate, TemplateMessage } from '../protocol/netflow/encode-sets.js';
 import { encodeNetflowV5, V5_MAX_RECORDS } from '../protocol/netflow/encode-v5.js';
 import {
@@ -25,6 +29,9 @@ import {
  */
 
 export type ExportVersion = 5 | 9 | 10;
+
+/** A destination's format: a NetFlow/IPFIX version, or sFlow v5 packet samples. */
+export type ExportFormat = ExportVersion | 'sflow';
 
 export interface DestinationOptions {
   readonly version: ExportVersion;
@@ -112,6 +119,8 @@ export class ExportEncoder {
     const size = ipfix ? ipfixSize : netflowV9Size;
     const max = this.options.maxDatagramBytes;
     const sampling = this.options.sampling;
+    const rec4 = recordLength(set[4].fields);
+    const rec6 = recordLength(set[6].fields);
     const datagrams: Uint8Array[] = [];
     let i = 0;
     while (i < flows.length) {
@@ -122,14 +131,28 @@ export class ExportEncoder {
         sampling: withTemplates ? sampling : undefined,
         flows: [],
       };
-      // Grow the message while it fits (at least one flow per message).
+      const baseSize = size(base);
+      // As many flows as fit (at least one): the set sizes are added up as flows are
+      // taken (a set is 4 header bytes plus its records, padded to 4 bytes in v9), then
+      // the message is measured once to be sure.
+      let n4 = 0;
+      let n6 = 0;
       let n = 0;
-      let msg = base;
       while (i + n < flows.length) {
-        const next: TemplateMessage = { ...base, flows: flows.slice(i, i + n + 1) };
-        if (n > 0 && size(next) > max) break;
-        msg = next;
+        const v6 = (flows[i + n] as ExportFlow).ipVersion === 6;
+        const bytes =
+          baseSize +
+          setBytes(n4 + (v6 ? 0 : 1), rec4, !ipfix) +
+          setBytes(n6 + (v6 ? 1 : 0), rec6, !ipfix);
+        if (n > 0 && bytes > max) break;
+        if (v6) n6 += 1;
+        else n4 += 1;
         n += 1;
+      }
+      let msg: TemplateMessage = { ...base, flows: flows.slice(i, i + n) };
+      while (n > 1 && size(msg) > max) {
+        n -= 1;
+        msg = { ...base, flows: flows.slice(i, i + n) };
       }
       datagrams.push(this.message(msg, nowMs));
       if (withTemplates) {
@@ -164,4 +187,11 @@ export class ExportEncoder {
     this.sequence = (this.sequence + 1) >>> 0;
     return out;
   }
+}
+
+/** Bytes of a data set of `n` records of `rec` bytes (none when empty). */
+function setBytes(n: number, rec: number, pad4: boolean): number {
+  if (n === 0) return 0;
+  const b = 4 + n * rec;
+  return pad4 ? (b + 3) & ~3 : b;
 }

@@ -1,9 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import type { FrameSink } from '../protocol/capture/types.js';
 import type { SamplingInfo } from '../protocol/netflow/encode-flow.js';
 import { type CacheOptions, type ExpiredFlow, FlowCache, PacketView } from './cache.js';
-import { DEFAULT_DESTINATION, ExportEncoder, type ExportVersion } from './destination.js';
+import { DEFAULT_DESTINATION, ExportEncoder, type ExportFormat } from './destination.js';
 import { fastFrame, frameFacts, type IfIndexMode, type SkipReason } from './packet.js';
+import { SflowEncoder } from './sflow-destination.js';
 
 /**
  * The software flow exporter: captured frames in, flows through the cache, datagrams out
@@ -15,10 +17,19 @@ import { fastFrame, frameFacts, type IfIndexMode, type SkipReason } from './pack
 
 export const MAX_DESTINATIONS = 16;
 
+/** sFlow samples wait at most this long (export clock) for a fuller datagram. */
+const SFLOW_MAX_DELAY_MS = 1000;
+
 export interface Target {
   readonly host: string;
   readonly port: number;
-  readonly version: ExportVersion;
+  /** NetFlow v5, v9, IPFIX (10), or sFlow v5 packet samples ('sflow'). */
+  readonly version: ExportFormat;
+}
+
+/** The format's name for messages: "v5", "v9", "IPFIX", "sFlow". */
+export function formatName(v: ExportFormat): string {
+  return v === 10 ? 'IPFIX' : v === 'sflow' ? 'sFlow' : `v${v}`;
 }
 
 export interface ExporterOptions {
@@ -39,6 +50,7 @@ export interface ExporterOptions {
 export interface DestinationStats {
   readonly target: Target;
   datagrams: number;
+  /** Flow records sent (sFlow: packet samples). */
   flows: number;
   /** UDP payload bytes sent. */
   bytes: number;
@@ -75,9 +87,14 @@ class UdpDestination {
   private warnedV6 = false;
   private warnedError = false;
 
+  /** sFlow only: made once the socket is connected (its local address is the agent's). */
+  private sflow: SflowEncoder | undefined;
+
   constructor(
     readonly target: Target,
-    readonly encoder: ExportEncoder,
+    /** NetFlow/IPFIX: the encoder; undefined for sFlow. */
+    readonly encoder: ExportEncoder | undefined,
+    private readonly makeSflow: ((agentAddress: string) => SflowEncoder) | undefined,
     private readonly log: (message: string) => void,
   ) {
     this.stats = {
@@ -93,7 +110,7 @@ class UdpDestination {
 
   get name(): string {
     const host = isIPv6(this.target.host) ? `[${this.target.host}]` : this.target.host;
-    return `${host}:${this.target.port} (${this.target.version === 10 ? 'IPFIX' : `v${this.target.version}`})`;
+    return `${host}:${this.target.port} (${formatName(this.target.version)})`;
   }
 
   /** Connects the socket (so refusals are reported on later sends). Never throws. */
@@ -117,6 +134,15 @@ class UdpDestination {
         onError(err as NodeJS.ErrnoException);
       }
     });
+    if (this.makeSflow) {
+      let agent = isIPv6(this.target.host) ? '::' : '0.0.0.0';
+      try {
+        if (!this.failedOpen) agent = socket.address().address;
+      } catch {
+        // not bound: the unspecified address
+      }
+      this.sflow = this.makeSflow(agent);
+    }
   }
 
   private failed(err: NodeJS.ErrnoException): void {
@@ -130,6 +156,7 @@ class UdpDestination {
   }
 
   export(flows: readonly ExpiredFlow[], nowMs: number): void {
+    if (this.encoder === undefined) return;
     const out = this.encoder.encode(flows, nowMs);
     this.stats.flows += out.flows;
     if (out.ipv6Skipped > 0) {
@@ -142,6 +169,36 @@ class UdpDestination {
       }
     }
     for (const d of out.datagrams) this.send(d);
+  }
+
+  get samples(): boolean {
+    return this.makeSflow !== undefined;
+  }
+
+  /** sFlow: one sampled frame (see `SflowEncoder.sample`). */
+  sample(
+    linkType: number,
+    buf: Uint8Array,
+    off: number,
+    length: number,
+    origLength: number,
+    input: number,
+    output: number,
+    pool: number,
+    nowMs: number,
+  ): void {
+    const s = this.sflow;
+    if (s === undefined) return;
+    const before = s.waiting;
+    const d = s.sample(linkType, buf, off, length, origLength, input, output, pool, nowMs);
+    if (d !== undefined) this.send(d);
+    if (s.waiting > before || d !== undefined) this.stats.flows += 1;
+  }
+
+  /** sFlow: sends the waiting samples if they are due (or `force`d). */
+  flushSamples(nowMs: number, force: boolean): void {
+    const d = this.sflow?.flush(nowMs, force);
+    if (d !== undefined) this.send(d);
   }
 
   private send(d: Uint8Array): void {
@@ -176,7 +233,7 @@ class UdpDestination {
   }
 }
 
-export class SoftwareExporter {
+export class SoftwareExporter implements FrameSink {
   private readonly opts: ExporterOptions;
   private readonly cache: FlowCache;
   private destinations: UdpDestination[] = [];
@@ -187,15 +244,17 @@ export class SoftwareExporter {
   private readonly log: (message: string) => void;
   private clockMs = -Infinity;
   private started = false;
+  /** The destinations taking sFlow packet samples, and when their samples are next due. */
+  private samplers: UdpDestination[] = [];
+  private samplesDueMs = Infinity;
   private readonly view = new PacketView();
-  private readonly counters = {
-    packets: 0,
-    observedBytes: 0,
-    sampled: 0,
-    fragments: 0,
-    flowsExported: 0,
-    skipped: {} as Partial<Record<SkipReason, number>>,
-  };
+  // Counters as plain fields: they are touched for every packet.
+  private packets = 0;
+  private observedBytes = 0;
+  private sampled = 0;
+  private fragments = 0;
+  private flowsExported = 0;
+  private readonly skipped: Partial<Record<SkipReason, number>> = {};
 
   constructor(opts: ExporterOptions) {
     if (opts.targets.length === 0) throw new Error('no export destination (--to HOST:PORT)');
@@ -219,23 +278,41 @@ export class SoftwareExporter {
     if (this.started) return;
     this.started = true;
     const boot = Math.floor(bootMs / 1000) * 1000;
-    this.destinations = this.pendingTargets.map(
-      (t) =>
-        new UdpDestination(
-          t,
-          new ExportEncoder({
-            version: t.version,
-            bootMs: boot,
-            domain: this.opts.domain ?? 0,
-            sampling: this.sampling,
-            maxDatagramBytes: this.opts.maxDatagramBytes ?? DEFAULT_DESTINATION.maxDatagramBytes,
-            templateRefreshMs: this.opts.templateRefreshMs ?? DEFAULT_DESTINATION.templateRefreshMs,
-            templateRefreshPackets:
-              this.opts.templateRefreshPackets ?? DEFAULT_DESTINATION.templateRefreshPackets,
-          }),
-          this.log,
-        ),
+    const maxDatagramBytes = this.opts.maxDatagramBytes ?? DEFAULT_DESTINATION.maxDatagramBytes;
+    this.destinations = this.pendingTargets.map((t) =>
+      t.version === 'sflow'
+        ? new UdpDestination(
+            t,
+            undefined,
+            (agentAddress) =>
+              new SflowEncoder({
+                bootMs: boot,
+                agentAddress,
+                subAgentId: this.opts.domain ?? 0,
+                samplingRate: this.sampleEvery,
+                maxDatagramBytes,
+                maxDelayMs: SFLOW_MAX_DELAY_MS,
+              }),
+            this.log,
+          )
+        : new UdpDestination(
+            t,
+            new ExportEncoder({
+              version: t.version,
+              bootMs: boot,
+              domain: this.opts.domain ?? 0,
+              sampling: this.sampling,
+              maxDatagramBytes: this.opts.maxDatagramBytes ?? DEFAULT_DESTINATION.maxDatagramBytes,
+              templateRefreshMs:
+                this.opts.templateRefreshMs ?? DEFAULT_DESTINATION.templateRefreshMs,
+              templateRefreshPackets:
+                this.opts.templateRefreshPackets ?? DEFAULT_DESTINATION.templateRefreshPackets,
+            }),
+            undefined,
+            this.log,
+          ),
     );
+    this.samplers = this.destinations.filter((d) => d.samples);
     await Promise.all(this.destinations.map((d) => d.open()));
   }
 
@@ -245,40 +322,84 @@ export class SoftwareExporter {
 
   /** Accounts one captured frame seen at `timeMs`; call `start` first. */
   packet(linkType: number, data: Uint8Array, origLength: number, timeMs: number): void {
-    const c = this.counters;
-    c.packets += 1;
-    c.observedBytes += origLength;
+    this.frame(linkType, data, 0, data.length, origLength, timeMs);
+  }
+
+  /**
+   * Accounts the frame `buf[off, off + length)` seen at `timeMs` (the capture reader's
+   * `FrameSink`: nothing is kept of `buf`); call `start` first.
+   */
+  frame(
+    linkType: number,
+    buf: Uint8Array,
+    off: number,
+    length: number,
+    origLength: number,
+    timeMs: number,
+  ): void {
+    this.packets += 1;
+    this.observedBytes += origLength;
     if (timeMs > this.clockMs) this.clockMs = timeMs;
-    if (this.sampleEvery > 1 && (c.packets - 1) % this.sampleEvery !== 0) {
+    if (this.sampleEvery > 1 && (this.packets - 1) % this.sampleEvery !== 0) {
       this.cache.expire(this.clockMs);
       return;
     }
-    if (fastFrame(linkType, data, this.ifIndex, this.view)) {
-      c.sampled += 1;
+    const fast = fastFrame(linkType, buf, off, off + length, this.ifIndex, this.view);
+    if (fast) {
+      this.sampled += 1;
       this.cache.addView(this.view, timeMs);
-      this.cache.expire(this.clockMs);
-      return;
-    }
+    } else this.slowFrame(linkType, buf.subarray(off, off + length), timeMs);
+    if (this.samplers.length > 0) this.sampleFrame(fast, linkType, buf, off, length, origLength);
+    this.cache.expire(this.clockMs);
+  }
+
+  /** sFlow: the sampled frame to every sFlow destination; due datagrams sent. */
+  private sampleFrame(
+    fast: boolean,
+    linkType: number,
+    buf: Uint8Array,
+    off: number,
+    length: number,
+    origLength: number,
+  ): void {
+    const m = this.ifIndex;
+    const input = fast ? this.view.inIf : m.kind === 'fixed' ? m.inIf : 0;
+    const output = fast ? this.view.outIf : m.kind === 'fixed' ? m.outIf : 0;
+    const now = this.clockMs;
+    if (this.samplesDueMs === Infinity) this.samplesDueMs = now + SFLOW_MAX_DELAY_MS;
+    for (const d of this.samplers)
+      d.sample(linkType, buf, off, length, origLength, input, output, this.packets, now);
+    if (now >= this.samplesDueMs) this.flushSamples(now, false);
+  }
+
+  private flushSamples(nowMs: number, force: boolean): void {
+    for (const d of this.samplers) d.flushSamples(nowMs, force);
+    // The next sample taken sets the next due time.
+    this.samplesDueMs = Infinity;
+  }
+
+  /** Frames the fast path declines: the general parser, with a counted reason if skipped. */
+  private slowFrame(linkType: number, data: Uint8Array, timeMs: number): void {
     const r = frameFacts(linkType, data, this.ifIndex);
     if (r.facts === undefined) {
       const reason = r.skip ?? 'malformed';
-      c.skipped[reason] = (c.skipped[reason] ?? 0) + 1;
+      this.skipped[reason] = (this.skipped[reason] ?? 0) + 1;
     } else {
-      c.sampled += 1;
-      if (r.fragment) c.fragments += 1;
+      this.sampled += 1;
+      if (r.fragment) this.fragments += 1;
       this.cache.add(r.facts, timeMs);
     }
-    this.cache.expire(this.clockMs);
   }
 
   /** Moves the clock (live capture: the wall clock, when no packet comes) and expires. */
   tick(nowMs: number): void {
     if (nowMs > this.clockMs) this.clockMs = nowMs;
     this.cache.expire(this.clockMs);
+    if (this.clockMs >= this.samplesDueMs) this.flushSamples(this.clockMs, false);
   }
 
   private exportFlows(flows: ExpiredFlow[]): void {
-    this.counters.flowsExported += flows.length;
+    this.flowsExported += flows.length;
     const now = Number.isFinite(this.clockMs) ? this.clockMs : Date.now();
     for (const d of this.destinations) d.export(flows, now);
   }
@@ -291,21 +412,21 @@ export class SoftwareExporter {
   /** Exports every flow left, waits for the sends and closes the sockets. */
   async finish(): Promise<void> {
     this.cache.flush();
+    this.flushSamples(this.clockMs, true);
     await this.settle();
     for (const d of this.destinations) d.close();
   }
 
   stats(): ExporterStats {
-    const c = this.counters;
     return {
-      packets: c.packets,
-      observedBytes: c.observedBytes,
-      sampled: c.sampled,
-      skipped: { ...c.skipped },
-      fragments: c.fragments,
+      packets: this.packets,
+      observedBytes: this.observedBytes,
+      sampled: this.sampled,
+      skipped: { ...this.skipped },
+      fragments: this.fragments,
       flowsActive: this.cache.size,
       flowsCreated: this.cache.created,
-      flowsExported: c.flowsExported,
+      flowsExported: this.flowsExported,
       expiredBy: { ...this.cache.expired },
       destinations: this.destinations.map((d) => ({
         ...d.stats,
@@ -333,7 +454,7 @@ export function formatStats(s: ExporterStats, final: boolean): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     lines.push(
-      `  to ${t.host}:${t.port} v${t.version}: ${d.datagrams} datagrams, ${d.flows} flows, ${d.bytes} bytes` +
+      `  to ${t.host}:${t.port} ${formatName(t.version)}: ${d.datagrams} datagrams, ${d.flows} ${t.version === 'sflow' ? 'samples' : 'flows'}, ${d.bytes} bytes` +
         `${d.errors ? `, ${d.errors} errors (${errors})` : ''}${d.ipv6Skipped ? `, ${d.ipv6Skipped} IPv6 flows not sent (v5)` : ''}`,
     );
   }

@@ -1,13 +1,13 @@
 import { accessSync, constants } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { delimiter, join } from 'node:path';
-import type { ExportVersion } from './destination.js';
+import type { ExportFormat } from './destination.js';
 import type { Target } from './exporter.js';
 import type { IfIndexMode } from './packet.js';
 
 /**
- * `--to HOST:PORT[,version=5|9|10]`: IPv6 hosts in brackets (`[::1]:2055`). Version 9 when
- * not given.
+ * `--to HOST:PORT[,version=5|9|10|sflow]`: IPv6 hosts in brackets (`[::1]:2055`). Version 9
+ * when not given; `sflow` sends sFlow v5 packet samples (1-in-N with `--sample N`).
  */
 export function parseTarget(spec: string): Target {
   const [addr = '', ...params] = spec.split(',');
@@ -28,13 +28,13 @@ export function parseTarget(spec: string): Target {
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
     throw new Error(`--to ${spec}: port must be 1-65535, got ${portText}`);
-  let version: ExportVersion = 9;
+  let version: ExportFormat = 9;
   for (const p of params) {
     const [k, v] = p.split('=');
     if (k !== 'version') throw new Error(`--to ${spec}: unknown parameter ${k} (known: version)`);
-    if (v !== '5' && v !== '9' && v !== '10')
-      throw new Error(`--to ${spec}: version must be 5, 9 or 10 (IPFIX), got ${v}`);
-    version = Number(v) as ExportVersion;
+    if (v === 'sflow') version = 'sflow';
+    else if (v === '5' || v === '9' || v === '10') version = Number(v) as ExportFormat;
+    else throw new Error(`--to ${spec}: version must be 5, 9 or 10 (IPFIX), or sflow, got ${v}`);
   }
   return { host, port, version };
 }

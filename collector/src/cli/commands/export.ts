@@ -62,8 +62,8 @@ export function exportCommand(): Command {
       ),
     )
     .option(
-      '--to <host:port[,version=5|9|10]>',
-      'export destination, repeatable up to 16 times; version 9 when not given; IPv6 as [addr]:port',
+      '--to <host:port[,version=5|9|10|sflow]>',
+      'export destination, repeatable up to 16 times; version 9 when not given; sflow = sFlow v5 packet samples (1-in-N with --sample); IPv6 as [addr]:port',
       (v: string, prev: Target[]) => [...prev, wrap(parseTarget)(v)],
       [] as Target[],
     )
@@ -191,7 +191,7 @@ async function runExport(opts: ExportCliOptions): Promise<number> {
     return 2;
   }
   if (opts.to.length === 0) {
-    err('give at least one --to HOST:PORT[,version=5|9|10]');
+    err('give at least one --to HOST:PORT[,version=5|9|10|sflow]');
     return 2;
   }
   const exporterOpts: ExporterOptions = {

@@ -11,6 +11,7 @@ import {
   type CaptureFrame,
   type CaptureOptions,
   DEFAULT_MAX_BLOCK_BYTES,
+  type FrameSink,
 } from './types.js';
 
 /** The format of a capture from its first bytes, or 'unknown' (also when fewer than 4). */
@@ -59,6 +60,18 @@ class CaptureCore {
     const s = this.reader.step(buf, off, fileOffset, this.frames);
     if (s.kind === 'frame') this.frames++;
     return s;
+  }
+
+  /**
+   * Classic pcap past its header: delivers the complete records from `off` to `sink`
+   * and returns where it stopped (`off` itself when it took none, or for pcapng).
+   */
+  scan(buf: Uint8Array, off: number, sink: FrameSink): number {
+    const r = this.reader;
+    if (!(r instanceof PcapReader)) return off;
+    const pos = r.scan(buf, off, sink);
+    this.frames += r.scanned;
+    return pos;
   }
 
   end(bytesRead: number, error: CaptureError | undefined): CaptureEnd {
@@ -162,7 +175,31 @@ export class CaptureStreamParser {
 
   push(chunk: Uint8Array): CaptureFrame[] {
     const out: CaptureFrame[] = [];
-    if (this.error || this.ended) return out;
+    this.feed(chunk, out, undefined);
+    return out;
+  }
+
+  /**
+   * Like `push`, but hands the frames to `sink` as they are read, without a frame object
+   * per packet for classic pcap (the fast path of the software exporter). The frame bytes
+   * are only valid during the call: `chunk` may be reused by the caller afterwards.
+   */
+  pushTo(chunk: Uint8Array, sink: FrameSink): void {
+    this.feed(chunk, undefined, sink);
+  }
+
+  private deliver(
+    frame: CaptureFrame,
+    out: CaptureFrame[] | undefined,
+    sink: FrameSink | undefined,
+  ) {
+    if (out) out.push(frame);
+    else
+      sink?.frame(frame.linkType, frame.data, 0, frame.data.length, frame.origLength, frame.timeMs);
+  }
+
+  private feed(chunk: Uint8Array, out: CaptureFrame[] | undefined, sink: FrameSink | undefined) {
+    if (this.error || this.ended) return;
     let pos = 0;
     while (this.pendingLen > 0) {
       const take = Math.min(this.pendingNeed - this.pendingLen, chunk.length - pos);
@@ -171,7 +208,7 @@ export class CaptureStreamParser {
       pend.set(chunk.subarray(pos, pos + take), this.pendingLen);
       this.pendingLen += take;
       pos += take;
-      if (this.pendingLen < this.pendingNeed) return out;
+      if (this.pendingLen < this.pendingNeed) return;
       const buf = pend.subarray(0, this.pendingLen);
       const s = this.core.step(buf, 0, this.offset);
       if (s.kind === 'need') {
@@ -181,9 +218,9 @@ export class CaptureStreamParser {
       }
       if (s.kind === 'error') {
         this.error = s.error;
-        return out;
+        return;
       }
-      if (s.kind === 'frame') out.push(s.frame);
+      if (s.kind === 'frame') this.deliver(s.frame, out, sink);
       this.offset += s.size;
       // A record never asks for more than itself, so it used all of the pending bytes;
       // should it not, the rest goes back in front of the chunk's unread bytes.
@@ -199,6 +236,12 @@ export class CaptureStreamParser {
       }
     }
     while (pos < chunk.length) {
+      if (sink) {
+        const next = this.core.scan(chunk, pos, sink);
+        this.offset += next - pos;
+        pos = next;
+        if (pos >= chunk.length) break;
+      }
       const s = this.core.step(chunk, pos, this.offset);
       if (s.kind === 'need') {
         const rest = chunk.length - pos;
@@ -207,17 +250,16 @@ export class CaptureStreamParser {
         this.pendingLen = rest;
         this.pendingNeed = s.size;
         this.pendingWhat = s.what;
-        return out;
+        return;
       }
       if (s.kind === 'error') {
         this.error = s.error;
-        return out;
+        return;
       }
-      if (s.kind === 'frame') out.push(s.frame);
+      if (s.kind === 'frame') this.deliver(s.frame, out, sink);
       pos += s.size;
       this.offset += s.size;
     }
-    return out;
   }
 
   /** Ends the stream: an incomplete record left over is reported as a truncation. */

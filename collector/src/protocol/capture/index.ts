@@ -21,6 +21,7 @@ export {
   type CaptureFrame,
   type CaptureOptions,
   DEFAULT_MAX_BLOCK_BYTES,
+  type FrameSink,
   LINKTYPE,
 } from './types.js';
 export {

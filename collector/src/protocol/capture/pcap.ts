@@ -10,6 +10,7 @@
 // (interface index, protocol, packet type, padding) — a fact taken from Wireshark's file
 // type list; those bytes are skipped.
 import { type FormatReader, fail, need, type Step, ViewCache } from './step.js';
+import type { FrameSink } from './types.js';
 
 export const PCAP_MAGIC_MICRO = 0xa1b2c3d4;
 export const PCAP_MAGIC_NANO = 0xa1b23c4d;
@@ -114,4 +115,60 @@ export class PcapReader implements FormatReader {
       },
     };
   }
+
+  /**
+   * The bulk path of `step` for a reader past its file header: hands every complete,
+   * valid record from `off` on to `sink` without allocating, and returns the offset of
+   * the first record it did not take (incomplete, or too large: `step` then says why).
+   * `scanned` counts the frames delivered by the last call.
+   */
+  scan(buf: Uint8Array, off: number, sink: FrameSink): number {
+    this.scanned = 0;
+    if (!this.headerRead) return off;
+    const end = buf.length;
+    const hl = this.recordHeader;
+    const max = this.maxBlockBytes;
+    const nano = this.fracToNs === 1;
+    const le = this.le;
+    const linkType = this.linkType;
+    let pos = off;
+    let n = 0;
+    while (end - pos >= hl) {
+      const sec = le ? u32le(buf, pos) : u32be(buf, pos);
+      const frac = le ? u32le(buf, pos + 4) : u32be(buf, pos + 4);
+      const capLen = le ? u32le(buf, pos + 8) : u32be(buf, pos + 8);
+      const origLen = le ? u32le(buf, pos + 12) : u32be(buf, pos + 12);
+      if (capLen > max || end - pos - hl < capLen) break;
+      // The same value as `step` computes (whole microseconds / 1000).
+      const us = nano ? Math.floor(frac / 1000) : frac;
+      sink.frame(linkType, buf, pos + hl, capLen, origLen, (sec * 1e6 + us) / 1000);
+      pos += hl + capLen;
+      n += 1;
+    }
+    this.scanned = n;
+    return pos;
+  }
+
+  /** Frames delivered by the last `scan`. */
+  scanned = 0;
+}
+
+function u32le(b: Uint8Array, o: number): number {
+  return (
+    ((b[o] as number) |
+      ((b[o + 1] as number) << 8) |
+      ((b[o + 2] as number) << 16) |
+      ((b[o + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+function u32be(b: Uint8Array, o: number): number {
+  return (
+    (((b[o] as number) << 24) |
+      ((b[o + 1] as number) << 16) |
+      ((b[o + 2] as number) << 8) |
+      (b[o + 3] as number)) >>>
+    0
+  );
 }

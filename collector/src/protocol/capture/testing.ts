@@ -1,31 +1,11 @@
 // Builders of packets and capture files for tests: IPv4/IPv6/UDP packets, fragments, link
 // headers, pcap and pcapng files. Pure (they return bytes; tests write them). What they
 // build is checked by tshark, never by the reader under test alone.
+import { internetChecksum, parseIpv4, parseIpv6, pcapFile as writePcapFile } from '@sluice/testkit';
 
-export function parseIpv4(s: string): Uint8Array {
-  const parts = s.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((n) => !(n >= 0 && n <= 255))) {
-    throw new Error(`bad IPv4 ${s}`);
-  }
-  return Uint8Array.from(parts);
-}
-
-export function parseIpv6(s: string): Uint8Array {
-  const [head = '', tail] = s.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const fill = tail === undefined ? 0 : 8 - h.length - t.length;
-  const words = [...h, ...Array<string>(fill).fill('0'), ...t].map((w) => Number.parseInt(w, 16));
-  if (words.length !== 8 || words.some((w) => !(w >= 0 && w <= 0xffff))) {
-    throw new Error(`bad IPv6 ${s}`);
-  }
-  const out = new Uint8Array(16);
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
-}
+// The address parsers, the checksum and the pcap writer are the testkit's (one of each
+// for all the tests); the rest builds what only the capture tests need.
+export { parseIpv4, parseIpv6 };
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
   return concatAll(parts);
@@ -50,15 +30,6 @@ function be32(n: number): number[] {
   return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 }
 
-/** Internet checksum (RFC 1071) over the concatenation of `parts`. */
-function checksum(...parts: Uint8Array[]): number {
-  const b = concat(...parts);
-  let sum = 0;
-  for (let i = 0; i < b.length; i += 2) sum += ((b[i] as number) << 8) | (b[i + 1] ?? 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
 /** A UDP header + payload with a correct checksum for the given IP addresses. */
 export function udpSegment(
   src: Uint8Array,
@@ -76,7 +47,7 @@ export function udpSegment(
     src.length === 4
       ? Uint8Array.from([...src, ...dst, 0, 17, ...be16(len)])
       : Uint8Array.from([...src, ...dst, ...be32(len), 0, 0, 0, 17]);
-  let c = checksum(pseudo, seg);
+  let c = internetChecksum(pseudo, seg);
   if (c === 0) c = 0xffff;
   seg[6] = c >> 8;
   seg[7] = c & 0xff;
@@ -116,7 +87,7 @@ export function ipv4Packet(o: Ipv4Options, payload: Uint8Array): Uint8Array {
     ...parseIpv4(o.dst),
     ...opts,
   ]);
-  const c = checksum(h);
+  const c = internetChecksum(h);
   h[10] = c >> 8;
   h[11] = c & 0xff;
   return concat(h, payload);
@@ -290,25 +261,15 @@ export interface PcapFileOptions {
 }
 
 export function pcapFile(o: PcapFileOptions, records: PcapRecord[]): Uint8Array {
-  const le = !o.bigEndian;
-  const size = 24 + records.reduce((n, r) => n + 16 + r.data.length, 0);
-  const out = new Uint8Array(size);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, o.nanoseconds ? 0xa1b23c4d : 0xa1b2c3d4, le);
-  v.setUint16(4, 2, le);
-  v.setUint16(6, 4, le);
-  v.setUint32(16, o.snapLength ?? 262144, le);
-  v.setUint32(20, o.linkType, le);
-  let p = 24;
-  for (const r of records) {
-    v.setUint32(p, r.sec, le);
-    v.setUint32(p + 4, r.frac, le);
-    v.setUint32(p + 8, r.data.length, le);
-    v.setUint32(p + 12, r.origLength ?? r.data.length, le);
-    out.set(r.data, p + 16);
-    p += 16 + r.data.length;
-  }
-  return out;
+  return writePcapFile(
+    records.map((r) => ({
+      frame: r.data,
+      sec: r.sec,
+      frac: r.frac,
+      ...(r.origLength !== undefined ? { origLength: r.origLength } : {}),
+    })),
+    o,
+  );
 }
 
 export type PcapngBlock =

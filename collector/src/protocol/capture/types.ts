@@ -40,6 +40,22 @@ export interface CaptureFrame {
   origLength: number;
 }
 
+/**
+ * Receives frames without a frame object per packet (`CaptureStreamParser.pushTo`): the
+ * frame is `buf[off, off + length)`, valid only during the call (the caller may reuse
+ * `buf`), `timeMs` as in `CaptureFrame`.
+ */
+export interface FrameSink {
+  frame(
+    linkType: number,
+    buf: Uint8Array,
+    off: number,
+    length: number,
+    origLength: number,
+    timeMs: number,
+  ): void;
+}
+
 export type CaptureFormat = 'pcap' | 'pcapng' | 'unknown';
 
 /** Why reading stopped early. The frames before `offset` were all delivered. */

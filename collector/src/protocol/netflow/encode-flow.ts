@@ -48,6 +48,7 @@ export function isIcmp(protocol: number): boolean {
 
 /** Writes dotted IPv4 text as 4 bytes at `off`. Throws on text that is not IPv4. */
 export function writeIpv4(out: Uint8Array, off: number, text: string): void {
+  if (writeDotted(out, off, text)) return;
   const parts = text.split('.');
   if (parts.length !== 4) throw new Error(`not an IPv4 address: ${text}`);
   for (let i = 0; i < 4; i++) {
@@ -58,8 +59,93 @@ export function writeIpv4(out: Uint8Array, off: number, text: string): void {
   }
 }
 
+/**
+ * The common case of `writeIpv4` without making strings: four decimal numbers of 1-3
+ * digits (no leading zeros but "0") separated by dots, each at most 255. False for
+ * anything else (then the general parser decides, and throws if it must).
+ */
+function writeDotted(out: Uint8Array, off: number, text: string): boolean {
+  const len = text.length;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || part > 3) return false;
+      out[off + part] = value;
+      part += 1;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false;
+      value = value * 10 + (c - 48);
+      digits += 1;
+      if (digits > 3) return false;
+    } else return false;
+  }
+  return part === 4;
+}
+
+/**
+ * The common case of `writeIpv6` without making strings: groups of 1-4 hex digits
+ * separated by ':', at most one '::', no dotted IPv4 tail. False for anything else
+ * (then the general parser decides, and throws if it must).
+ */
+function writeHexGroups(out: Uint8Array, off: number, text: string): boolean {
+  const len = text.length;
+  const words = HEX_WORDS;
+  let n = 0;
+  let gapAt = -1;
+  let i = 0;
+  if (len >= 2 && text.charCodeAt(0) === 58 && text.charCodeAt(1) === 58) {
+    gapAt = 0;
+    i = 2;
+    if (len === 2) i = len;
+  }
+  while (i < len) {
+    let value = 0;
+    let digits = 0;
+    for (; i < len; i++) {
+      const c = text.charCodeAt(i);
+      const d =
+        c >= 48 && c <= 57
+          ? c - 48
+          : c >= 97 && c <= 102
+            ? c - 87
+            : c >= 65 && c <= 70
+              ? c - 55
+              : -1;
+      if (d < 0) break;
+      value = (value << 4) | d;
+      digits += 1;
+    }
+    if (digits === 0 || digits > 4 || n === 8) return false;
+    words[n++] = value;
+    if (i === len) break;
+    if (text.charCodeAt(i) !== 58) return false;
+    i += 1;
+    if (i < len && text.charCodeAt(i) === 58) {
+      if (gapAt >= 0) return false;
+      gapAt = n;
+      i += 1;
+    } else if (i === len) return false;
+  }
+  if (gapAt < 0 ? n !== 8 : n > 7) return false;
+  const zeros = 8 - n;
+  for (let w = 0, src = 0; w < 8; w++) {
+    const v = gapAt >= 0 && w >= gapAt && w < gapAt + zeros ? 0 : (words[src++] as number);
+    out[off + 2 * w] = v >>> 8;
+    out[off + 2 * w + 1] = v & 0xff;
+  }
+  return true;
+}
+
+const HEX_WORDS = new Array<number>(8).fill(0);
+
 /** Writes IPv6 text (with ::, and an optional dotted IPv4 tail) as 16 bytes at `off`. */
 export function writeIpv6(out: Uint8Array, off: number, text: string): void {
+  if (writeHexGroups(out, off, text)) return;
   let s = text;
   const tail: number[] = [];
   const lastColon = s.lastIndexOf(':');
