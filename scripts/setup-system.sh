@@ -24,6 +24,7 @@ declare -A NEEDS=(
   [ip]=iproute2
   [mergecap]=wireshark-common
   [unzip]=unzip
+  [tcpdump]=tcpdump
 )
 
 missing=()
