@@ -4,7 +4,10 @@
 #                         LICENSE, gpx_sluice_flows_datasource_linux_amd64 (static),
 #                         go_plugin_build_manifest
 #   sluice-flows-datasource-<version>.zip   with one top-level sluice-flows-datasource/ folder
-# The frontend is type-checked first; a type error fails the build.
+# The frontend (and its webpack config) is type-checked first; a type error fails the build.
+# Grafana's standard tooling does the rest: webpack with the create-plugin-layout config in
+# .config/webpack/webpack.config.ts, and mage with the plugin SDK's build targets (Magefile.go,
+# run by `make all`), which also writes the Go build manifest the validator checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -14,12 +17,10 @@ version=$(node -p "require('./package.json').version")
 
 rm -rf dist
 npx tsc -p tsconfig.json
-npx webpack --config .config/webpack/webpack.config.cjs --env production
+# webpack-cli needs a TypeScript loader for a .ts config: tsx, registered for this process.
+NODE_OPTIONS="--import=tsx ${NODE_OPTIONS:-}" npx webpack --config .config/webpack/webpack.config.ts --env production
 make all
 cp README.md CHANGELOG.md LICENSE dist/
-# The Go build manifest Grafana's SDK build writes (sha256:path of every Go source), which
-# the validator checks against the source code.
-find pkg -name '*.go' -print0 | sort -z | xargs -0 sha256sum | awk '{print $1 ":" $2}' > dist/go_plugin_build_manifest
 
 # Grafana's packaging: the zip holds a folder named for the plugin id.
 stage=$(mktemp -d)

@@ -41,12 +41,10 @@ const ARCHIVE_ANALYZERS = [
   'typesuffix',
   'unsafesvg',
 ];
-// Analyzers that compare the zip with its source code (this folder).
-const SOURCE_ANALYZERS = ['gomanifest', 'jssourcemap', 'packagejson'];
-// Findings that say this plugin is not built by create-plugin's generated webpack.config.ts
-// and mage: true by design (Node 20 without ts-node; the Makefile builds the backend).
-// Shown, not failed.
-const BY_DESIGN = new Set(['buildtools']);
+// Analyzers that compare the zip with its source code (this folder); buildtools checks that
+// the build uses Grafana's standard tooling (.config/webpack/webpack.config.ts in the
+// create-plugin layout, a Magefile.go with the plugin SDK's build package).
+const SOURCE_ANALYZERS = ['buildtools', 'gomanifest', 'jssourcemap', 'packagejson'];
 
 const seen = new Set();
 let errors = 0;
@@ -68,9 +66,9 @@ function run(analyzer, withSource) {
       const key = `${name}|${d.Severity}|${d.Title}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const fails = d.Severity === 'error' && !BY_DESIGN.has(name);
+      const fails = d.Severity === 'error';
       if (fails) errors++;
-      const tag = fails ? 'ERROR' : d.Severity === 'error' ? 'error (by design)' : d.Severity;
+      const tag = fails ? 'ERROR' : d.Severity;
       console.log(
         `${tag.padEnd(17)} ${name}: ${d.Title}${d.Detail ? `\n${' '.repeat(18)}${d.Detail}` : ''}`,
       );

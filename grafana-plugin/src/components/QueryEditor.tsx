@@ -2,8 +2,6 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import {
   InlineField,
   InlineFieldRow,
-  InlineSwitch,
-  Input,
   MultiSelect,
   RadioButtonGroup,
   Select,
@@ -11,7 +9,7 @@ import {
 } from '@grafana/ui';
 import React from 'react';
 import type { DataSource } from '../datasource';
-import { changeKind, positiveInt } from '../query';
+import { changeKind } from '../query';
 import {
   METRICS,
   type Metric,
@@ -21,6 +19,7 @@ import {
   type SluiceQuery,
 } from '../types';
 import { FilterField } from './FilterField';
+import { NumberField, SwitchField, TextField } from './fields';
 import { useFieldOptions, withChosen } from './useFieldOptions';
 
 type Props = QueryEditorProps<DataSource, SluiceQuery, SluiceOptions>;
@@ -86,17 +85,14 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
   );
 
   const topInput = (
-    <InlineField label="Top" labelWidth={8} tooltip="how many groups (default 10)">
-      <Input
-        aria-label="Top"
-        type="number"
-        min={1}
-        width={10}
-        defaultValue={query.top ?? ''}
-        placeholder="10"
-        onBlur={(e) => update({ top: positiveInt(e.currentTarget.value) })}
-      />
-    </InlineField>
+    <NumberField
+      label="Top"
+      labelWidth={8}
+      tooltip="how many groups (default 10)"
+      value={query.top}
+      placeholder="10"
+      onCommit={(top) => update({ top })}
+    />
   );
 
   const measure = (
@@ -108,20 +104,18 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
           onChange={(metric) => update({ metric })}
         />
       </InlineField>
-      <InlineField label="Per second" tooltip="a rate instead of a sum per bucket or range">
-        <InlineSwitch
-          aria-label="Per second"
-          value={query.rate ?? false}
-          onChange={(e) => update({ rate: e.currentTarget.checked })}
-        />
-      </InlineField>
-      <InlineField label="Raw counts" tooltip="counts as exported, not scaled by the sampling rate">
-        <InlineSwitch
-          aria-label="Raw counts"
-          value={query.raw ?? false}
-          onChange={(e) => update({ raw: e.currentTarget.checked })}
-        />
-      </InlineField>
+      <SwitchField
+        label="Per second"
+        tooltip="a rate instead of a sum per bucket or range"
+        value={query.rate}
+        onCommit={(rate) => update({ rate })}
+      />
+      <SwitchField
+        label="Raw counts"
+        tooltip="counts as exported, not scaled by the sampling rate"
+        value={query.raw}
+        onCommit={(raw) => update({ raw })}
+      />
     </InlineFieldRow>
   );
 
@@ -166,22 +160,14 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
               'up to 3 fields: one series per group',
             )}
             {topInput}
-            <InlineField
+            <TextField
               label="Interval"
               labelWidth={10}
               tooltip="bucket width: 30s, 5m, 1h; empty for automatic"
-            >
-              <Input
-                aria-label="Interval"
-                width={12}
-                defaultValue={query.interval ?? ''}
-                placeholder="auto"
-                onBlur={(e) => {
-                  const v = e.currentTarget.value.trim();
-                  update({ interval: v === '' ? undefined : v });
-                }}
-              />
-            </InlineField>
+              value={query.interval}
+              placeholder="auto"
+              onCommit={(interval) => update({ interval })}
+            />
           </InlineFieldRow>
         </>
       )}
@@ -238,17 +224,13 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
                 onChange={(order) => sort && update({ sort: [{ field: sort.field, order }] })}
               />
             </InlineField>
-            <InlineField label="Size" tooltip="records per page (default 100)">
-              <Input
-                aria-label="Size"
-                type="number"
-                min={1}
-                width={10}
-                defaultValue={query.size ?? ''}
-                placeholder="100"
-                onBlur={(e) => update({ size: positiveInt(e.currentTarget.value) })}
-              />
-            </InlineField>
+            <NumberField
+              label="Size"
+              tooltip="records per page (default 100)"
+              value={query.size}
+              placeholder="100"
+              onCommit={(size) => update({ size })}
+            />
           </InlineFieldRow>
         </>
       )}
@@ -265,25 +247,18 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
               onChange={(v) => update({ field: v?.value })}
             />
           </InlineField>
-          <InlineField label="Prefix">
-            <Input
-              aria-label="Prefix"
-              width={16}
-              defaultValue={query.prefix ?? ''}
-              onBlur={(e) => update({ prefix: e.currentTarget.value || undefined })}
-            />
-          </InlineField>
-          <InlineField label="Size">
-            <Input
-              aria-label="Size"
-              type="number"
-              min={1}
-              width={10}
-              defaultValue={query.size ?? ''}
-              placeholder="100"
-              onBlur={(e) => update({ size: positiveInt(e.currentTarget.value) })}
-            />
-          </InlineField>
+          <TextField
+            label="Prefix"
+            width={16}
+            value={query.prefix}
+            onCommit={(prefix) => update({ prefix })}
+          />
+          <NumberField
+            label="Size"
+            value={query.size}
+            placeholder="100"
+            onCommit={(size) => update({ size })}
+          />
         </InlineFieldRow>
       )}
 
@@ -304,29 +279,20 @@ export function QueryEditor({ datasource, query, onChange, onRunQuery, range }: 
             </InlineField>
           </InlineFieldRow>
           <InlineFieldRow>
-            <InlineField
+            <SwitchField
               label="Instant"
               labelWidth={LABEL_WIDTH}
               tooltip="evaluate once, at the end of the range"
-            >
-              <InlineSwitch
-                aria-label="Instant"
-                value={query.instant ?? false}
-                onChange={(e) => update({ instant: e.currentTarget.checked })}
-              />
-            </InlineField>
-            <InlineField label="Step" tooltip="30s, 5m; empty for automatic">
-              <Input
-                aria-label="Step"
-                width={12}
-                defaultValue={query.step ?? ''}
-                placeholder="auto"
-                onBlur={(e) => {
-                  const v = e.currentTarget.value.trim();
-                  update({ step: v === '' ? undefined : v });
-                }}
-              />
-            </InlineField>
+              value={query.instant}
+              onCommit={(instant) => update({ instant })}
+            />
+            <TextField
+              label="Step"
+              tooltip="30s, 5m; empty for automatic"
+              value={query.step}
+              placeholder="auto"
+              onCommit={(step) => update({ step })}
+            />
           </InlineFieldRow>
         </>
       )}

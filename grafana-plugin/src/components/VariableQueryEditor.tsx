@@ -2,8 +2,8 @@ import type { QueryEditorProps } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, Select } from '@grafana/ui';
 import React from 'react';
 import type { DataSource } from '../datasource';
-import { positiveInt } from '../query';
 import type { SluiceOptions, SluiceQuery } from '../types';
+import { NumberField, TextField } from './fields';
 import { useFieldOptions, withChosen } from './useFieldOptions';
 
 type Props = QueryEditorProps<DataSource, SluiceQuery, SluiceOptions, SluiceQuery>;
@@ -52,24 +52,20 @@ export function VariableQueryEditor({ datasource, query, onChange }: Props) {
         </InlineField>
       </InlineFieldRow>
       <InlineFieldRow>
-        <InlineField label="Prefix" labelWidth={14}>
-          <Input
-            aria-label="Prefix"
-            width={16}
-            defaultValue={query.prefix ?? ''}
-            onBlur={(e) => update({ prefix: e.currentTarget.value })}
-          />
-        </InlineField>
-        <InlineField label="Size" tooltip="how many values (default 100)">
-          <Input
-            aria-label="Size"
-            type="number"
-            width={10}
-            defaultValue={query.size ?? ''}
-            placeholder="100"
-            onBlur={(e) => update({ size: positiveInt(e.currentTarget.value) })}
-          />
-        </InlineField>
+        <TextField
+          label="Prefix"
+          labelWidth={14}
+          width={16}
+          value={query.prefix}
+          onCommit={(prefix) => update({ prefix })}
+        />
+        <NumberField
+          label="Size"
+          tooltip="how many values (default 100)"
+          value={query.size}
+          placeholder="100"
+          onCommit={(size) => update({ size })}
+        />
       </InlineFieldRow>
     </>
   );
