@@ -79,9 +79,9 @@ async function main(): Promise<void> {
   if (!isCaseName(name)) throw new Error(`unknown case ${name}`);
   const baseRssKiB = process.resourceUsage().maxRSS;
   const c = buildCase(name);
-  const bytesPerRecord: Record<Mode, number> = { decode: 0, document: 0 };
-  const windowPackets: Record<Mode, number> = { decode: 0, document: 0 };
-  for (const mode of ['decode', 'document'] as const) {
+  const bytesPerRecord: Record<Mode, number> = { decode: 0, document: 0, buffer: 0 };
+  const windowPackets: Record<Mode, number> = { decode: 0, document: 0, buffer: 0 };
+  for (const mode of ['decode', 'document', 'buffer'] as const) {
     const w = new Workload(mode, c.datagrams);
     spin(w, seconds);
     const per: number[] = [];

@@ -2,7 +2,9 @@
 // same packets, in one run. A benchmark, not a test: it prints figures and judges nothing.
 //
 // (a) records/s: datagram -> normalized FlowRecord (FlowDecoder.decode)
-// (b) records/s: the same plus Elasticsearch bulk lines (action + serialized document)
+// (b) records/s: the same plus Elasticsearch bulk lines (action + documentText, the
+//     collector's path), joined into bulk bodies
+// (b') records/s: the same bulk bodies written as bytes into one buffer (writeDocument)
 // (c) bytes allocated per record and peak RSS (child process, see alloc.ts)
 // (d) nfcapd records per CPU-second on the same packets (see nfcapd.ts), and the ratios.
 //
@@ -88,6 +90,7 @@ interface Row {
   perPacket: number;
   decode: { median: Rate; runs: Rate[] };
   document: { median: Rate; runs: Rate[]; bytesPerDoc: number };
+  buffer: { median: Rate; runs: Rate[]; bytesPerDoc: number };
   recordsAt: number[];
   alloc?: AllocResult | string;
   peer?: PeerResult | string;
@@ -149,12 +152,15 @@ async function main(): Promise<void> {
     const decode = measure('decode', c.datagrams, SECONDS, REPS, WARMUP_S);
     log(`${c.label}: Sluice (b) decode + bulk documents ...`);
     const document = measure('document', c.datagrams, SECONDS, REPS, WARMUP_S);
+    log(`${c.label}: Sluice (b') decode + bulk body in one buffer ...`);
+    const buffer = measure('buffer', c.datagrams, SECONDS, REPS, WARMUP_S);
     const dataPackets = check.recordsAt.filter((n) => n > 0).length;
     rows.push({
       c,
       perPacket: dataPackets ? check.records / dataPackets : 0,
       decode,
       document,
+      buffer,
       recordsAt: check.recordsAt,
     });
   }
@@ -194,9 +200,12 @@ async function main(): Promise<void> {
         '',
         '(b) decode+bulk doc',
         '',
+        "(b') bulk buffer",
+        '',
         'doc B',
         '(c) alloc B/rec (a)',
         '(b)',
+        "(b')",
         'peak RSS',
       ],
       rows.map((r) => {
@@ -208,9 +217,12 @@ async function main(): Promise<void> {
           `[${M(r.decode.median.perWallS)}/s]`,
           `${M(r.document.median.perCpuS)} ${spread(r.document.runs)}`,
           `[${M(r.document.median.perWallS)}/s]`,
+          `${M(r.buffer.median.perCpuS)} ${spread(r.buffer.runs)}`,
+          `[${M(r.buffer.median.perWallS)}/s]`,
           r.document.bytesPerDoc.toFixed(0),
           a ? a.bytesPerRecord.decode.toFixed(0) : 'n/a',
           a ? a.bytesPerRecord.document.toFixed(0) : 'n/a',
+          a ? a.bytesPerRecord.buffer.toFixed(0) : 'n/a',
           a ? `${(a.peakRssKiB / 1024).toFixed(0)} MiB` : 'n/a',
         ];
       }),
@@ -239,10 +251,11 @@ async function main(): Promise<void> {
         'peak RSS',
         'ratio (a)',
         'ratio (b)',
+        "ratio (b')",
       ],
       rows.map((r) => {
         const p = r.peer;
-        if (typeof p !== 'object') return [r.c.label, p ?? 'n/a', '', '', '', '', '', ''];
+        if (typeof p !== 'object') return [r.c.label, p ?? 'n/a', '', '', '', '', '', '', ''];
         const lost = p.storedRecords < p.sentRecords || p.socketDrops > 0;
         return [
           r.c.label,
@@ -253,6 +266,7 @@ async function main(): Promise<void> {
           `${(p.peakRssKiB / 1024).toFixed(0)} MiB`,
           `${(r.decode.median.perCpuS / p.recordsPerCpuS).toFixed(3)}x`,
           `${(r.document.median.perCpuS / p.recordsPerCpuS).toFixed(3)}x`,
+          `${(r.buffer.median.perCpuS / p.recordsPerCpuS).toFixed(3)}x`,
         ];
       }),
     ),

@@ -1,24 +1,38 @@
-// Sluice's side of the benchmark: the decode loop (a) and the decode + bulk-document loop
-// (b), run in-process on the calling thread.
+// Sluice's side of the benchmark: the decode loop (a), the decode + bulk-document loop
+// (b), and (b') the same bulk bodies written as bytes into one buffer, run in-process on
+// the calling thread.
 import { type Datagram, FlowDecoder } from '../../collector/src/flow/decoder.js';
-import { documentText } from '../../collector/src/flow/document.js';
+import { documentText, writeDocument } from '../../collector/src/flow/document.js';
+import {
+  JsonOut,
+  Text,
+  writeByte,
+  writeNumberText,
+  writeText,
+} from '../../collector/src/flow/json-out.js';
 
-export type Mode = 'decode' | 'document';
+export type Mode = 'decode' | 'document' | 'buffer';
+
+const ACTION_HEAD = new Text('{"create":{"_id":"');
+const ACTION_TAIL = new Text('"}}\n');
 
 /** Documents per bulk body, about what a bulk sink sends in one request. */
 const DOCS_PER_BULK = 1000;
 
 /**
  * One exporter's stream through one decoder, looped. In 'document' mode every record
- * becomes an Elasticsearch bulk pair (action line + document) appended to the current
- * bulk body, which is joined into one string every DOCS_PER_BULK documents; the id is a
- * counter (a real sink derives a deterministic id, which costs more).
+ * becomes an Elasticsearch bulk pair (action line + `documentText`, the collector's
+ * path) appended to the current bulk body, which is joined into one string every
+ * DOCS_PER_BULK documents; in 'buffer' mode the same pairs are written as bytes into one
+ * reusable buffer (`writeDocument`), which is the body. The id is a counter (a real
+ * sink derives a deterministic id, which costs more).
  */
 export class Workload {
   private readonly decoder = new FlowDecoder();
   private next = 0;
   private id = 0;
   private lines: string[] = [];
+  private readonly out = new JsonOut(4 << 20);
   private docsInBody = 0;
   /** Bulk body characters produced so far; also keeps the work observable. */
   bodyChars = 0;
@@ -44,6 +58,17 @@ export class Workload {
           this.lines.push(`{"create":{"_id":"${this.id}"}}`, documentText(r));
           if (++this.docsInBody === DOCS_PER_BULK) this.flush();
         }
+      } else if (this.mode === 'buffer') {
+        const body = this.out;
+        for (const r of out.records) {
+          this.id += 1;
+          writeText(body, ACTION_HEAD);
+          writeNumberText(body, this.id);
+          writeText(body, ACTION_TAIL);
+          writeDocument(body, r);
+          writeByte(body, 0x0a);
+          if (++this.docsInBody === DOCS_PER_BULK) this.flush();
+        }
       }
     }
     return records;
@@ -52,8 +77,14 @@ export class Workload {
   /** Ends the current bulk body (the allocation child aligns its windows with this). */
   flush(): void {
     if (this.docsInBody === 0) return;
-    const body = `${this.lines.join('\n')}\n`;
-    this.bodyChars += body.length;
+    if (this.mode === 'buffer') {
+      // The body is the buffer's first `pos` bytes, ready for a request as it is.
+      this.bodyChars += this.out.buf.subarray(0, this.out.pos).length;
+      this.out.reset();
+    } else {
+      const body = `${this.lines.join('\n')}\n`;
+      this.bodyChars += body.length;
+    }
     this.documents += this.docsInBody;
     this.lines = [];
     this.docsInBody = 0;

@@ -1,5 +1,6 @@
-import * as crypto from 'node:crypto';
 import { parseIp } from '../protocol/address.js';
+import type { JsonOut } from './json-out.js';
+import { sha1Base64Into } from './sha1.js';
 
 // Community ID v1 (corelight/community-id-spec): SHA-1 over seed, the ordered endpoint
 // addresses, protocol, a zero pad byte and the ordered ports, base64, prefixed "1:".
@@ -36,8 +37,6 @@ const ICMP6_PAIRS = new Map<number, number>([
   [144, 145],
   [145, 144],
 ]);
-
-const PORTED = new Set([6, 17, 132]); // TCP, UDP, SCTP
 
 export interface CommunityIdInput {
   srcAddr: string;
@@ -159,37 +158,30 @@ function addressBytes(text: string, slot: 0 | 1): Uint8Array | undefined {
   return fastIpv4(text, out) ? out : parseIp(text);
 }
 
-// The hash input: seed (2), two addresses (4 or 16 each), protocol, pad, ports (4).
-// One preallocated buffer per possible length, for the same reason as the scratch.
-const INPUTS = new Map<number, Uint8Array>(
-  [12, 16, 36, 40].map((n) => [n, new Uint8Array(n)] as const),
-);
+// The hash input: seed (2), two addresses (4 or 16 each), protocol, pad, ports (4):
+// at most 40 bytes, one SHA-1 block. One preallocated buffer, for the same reason as
+// the scratch.
+const INPUT = new Uint8Array(40);
+const TEXT = Buffer.alloc(30);
+TEXT.write('1:');
 
-type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'base64') => string;
-/** crypto.hash (Node 20.12+) skips the Hash object; older Node uses createHash. */
-const oneShot: OneShotHash | undefined =
-  typeof crypto.hash === 'function' ? (crypto.hash as OneShotHash) : undefined;
-
-function sha1Base64(data: Uint8Array): string {
-  if (oneShot !== undefined) return oneShot('sha1', data, 'base64');
-  return crypto.createHash('sha1').update(data).digest('base64');
-}
-
-/** The Community ID of a flow, or undefined when the tuple cannot make one. */
-export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
-  let src = addressBytes(f.srcAddr, 0);
-  let dst = addressBytes(f.dstAddr, 1);
-  if (!src || !dst || src.length !== dst.length) return undefined;
+/** Writes the hash input of a flow into INPUT: its length, or 0 when the tuple makes none. */
+function hashInput(f: CommunityIdInput, seed: number): number {
+  const src = addressBytes(f.srcAddr, 0);
+  const dst = addressBytes(f.dstAddr, 1);
+  if (!src || !dst || src.length !== dst.length) return 0;
+  const protocol = f.protocol;
   let sport: number | undefined;
   let dport: number | undefined;
   let oneWay = false;
-  if (PORTED.has(f.protocol)) {
+  if (protocol === 6 || protocol === 17 || protocol === 132) {
+    // TCP, UDP, SCTP: ports.
     sport = f.srcPort;
     dport = f.dstPort;
-    if (sport === undefined || dport === undefined) return undefined;
-  } else if (f.protocol === 1 || f.protocol === 58) {
-    if (f.icmpType === undefined) return undefined;
-    const pair = (f.protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(f.icmpType);
+    if (sport === undefined || dport === undefined) return 0;
+  } else if (protocol === 1 || protocol === 58) {
+    if (f.icmpType === undefined) return 0;
+    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(f.icmpType);
     sport = f.icmpType;
     if (pair !== undefined) dport = pair;
     else {
@@ -197,28 +189,59 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
       oneWay = true;
     }
   }
+  // The endpoints in order (no swap of arrays: the copies below take them crosswise).
+  let swap = false;
   if (!oneWay) {
     const c = compareBytes(src, dst);
-    if (c > 0 || (c === 0 && sport !== undefined && dport !== undefined && sport > dport)) {
-      [src, dst] = [dst, src];
-      [sport, dport] = [dport, sport];
-    }
+    swap = c > 0 || (c === 0 && sport !== undefined && dport !== undefined && sport > dport);
   }
-  const withPorts = sport !== undefined && dport !== undefined;
-  const length = 2 + src.length * 2 + 2 + (withPorts ? 4 : 0);
-  const buf = INPUTS.get(length) ?? new Uint8Array(length);
+  const first = swap ? dst : src;
+  const second = swap ? src : dst;
+  const n = src.length;
+  const buf = INPUT;
   buf[0] = (seed >> 8) & 0xff;
   buf[1] = seed & 0xff;
-  buf.set(src, 2);
-  buf.set(dst, 2 + src.length);
-  let o = 2 + src.length * 2;
-  buf[o++] = f.protocol & 0xff;
-  buf[o++] = 0;
-  if (withPorts) {
-    buf[o++] = ((sport as number) >> 8) & 0xff;
-    buf[o++] = (sport as number) & 0xff;
-    buf[o++] = ((dport as number) >> 8) & 0xff;
-    buf[o++] = (dport as number) & 0xff;
+  for (let i = 0; i < n; i++) {
+    buf[2 + i] = first[i] as number;
+    buf[2 + n + i] = second[i] as number;
   }
-  return `1:${sha1Base64(buf)}`;
+  let o = 2 + n * 2;
+  buf[o++] = protocol & 0xff;
+  buf[o++] = 0;
+  if (sport !== undefined && dport !== undefined) {
+    const a = swap ? dport : sport;
+    const b = swap ? sport : dport;
+    buf[o++] = (a >> 8) & 0xff;
+    buf[o++] = a & 0xff;
+    buf[o++] = (b >> 8) & 0xff;
+    buf[o++] = b & 0xff;
+  }
+  return o;
+}
+
+/** The Community ID of a flow, or undefined when the tuple cannot make one. */
+export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
+  const n = hashInput(f, seed);
+  if (n === 0) return undefined;
+  sha1Base64Into(INPUT, n, TEXT, 2);
+  return TEXT.toString('latin1', 0, 30);
+}
+
+/**
+ * Writes the Community ID of a flow as a JSON string (`"1:<base64>"`); false, and
+ * nothing written, when the tuple cannot make one.
+ */
+export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boolean {
+  const n = hashInput(f, seed);
+  if (n === 0) return false;
+  o.reserve(32);
+  const b = o.buf;
+  const p = o.pos;
+  b[p] = 0x22;
+  b[p + 1] = 0x31; // 1
+  b[p + 2] = 0x3a; // :
+  sha1Base64Into(INPUT, n, b, p + 3);
+  b[p + 31] = 0x22;
+  o.pos = p + 32;
+  return true;
 }

@@ -341,6 +341,36 @@ test('records sharing a layout and an exporter (the cached paths) equal the refe
   );
 });
 
+test('layouts written often enough to get a generated writer equal the reference', () => {
+  // document-writer.ts generates a layout's `netflow.*` writer after 64 records of it:
+  // 100 records per layout cross that line, so the generated code writes the last ones.
+  const rows = 100;
+  fc.assert(
+    fc.property(
+      exporterArb,
+      fc.uniqueArray(elementArb, { minLength: 1, maxLength: 10, selector: (e) => e.field }),
+      fc.array(valueArb, { minLength: rows * 10, maxLength: rows * 10 }),
+      fc.array(timeArb, { minLength: rows, maxLength: rows }),
+      (exporter, layout, values, ends) => {
+        for (let row = 0; row < rows; row++) {
+          const r: FlowRecord = {
+            kind: 'flow',
+            exporter,
+            receivedMs: 1_700_000_000_000,
+            endMs: ends[row] as number,
+            fields: layout.map((info, i) => ({
+              info,
+              value: values[row * 10 + i] as FieldValue,
+            })),
+          };
+          assertSame(r, `generated writer, row ${row}`);
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
 test('an exporter changed in place is not served from the cache', () => {
   const exporter = {
     address: '192.0.2.1',

@@ -37,7 +37,10 @@ function docValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(docValue);
   if (typeof v === 'object' && v !== null) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
+    const o = v as Record<string, unknown>;
+    // Object.keys: the own enumerable keys of Object.entries, without an array per entry.
+    for (const k of Object.keys(o)) {
+      const x = o[k];
       if (x === undefined || k === 'enterprise' || k === 'format' || k === 'type') continue;
       out[snake(k)] = docValue(x);
     }

@@ -4,11 +4,14 @@ export function ipv4ToString(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
+const WORDS = new Uint16Array(8);
+
 /** IPv6 text per RFC 5952: lower case, leading zeros dropped, longest zero run (>1) as ::. */
 export function ipv6ToString(b: Uint8Array, off = 0): string {
-  const words: number[] = new Array(8);
-  for (let i = 0; i < 8; i++)
+  const words = WORDS;
+  for (let i = 0; i < 8; i++) {
     words[i] = ((b[off + 2 * i] as number) << 8) | (b[off + 2 * i + 1] as number);
+  }
   // IPv4-mapped ::ffff:a.b.c.d keeps its dotted tail (RFC 5952 section 5).
   if (
     words[0] === 0 &&
@@ -35,14 +38,21 @@ export function ipv6ToString(b: Uint8Array, off = 0): string {
     }
     i = j;
   }
-  const hex = (w: number | undefined) => (w ?? 0).toString(16);
-  if (bestStart < 0) return words.map(hex).join(':');
-  const head = words.slice(0, bestStart).map(hex).join(':');
-  const tail = words
-    .slice(bestStart + bestLen)
-    .map(hex)
-    .join(':');
-  return `${head}::${tail}`;
+  // Hex groups joined by ':', the longest zero run (if any) replaced by '::'.
+  let s = '';
+  if (bestStart < 0) {
+    for (let i = 0; i < 8; i++) s += i === 0 ? hex16(words[i]) : `:${hex16(words[i])}`;
+    return s;
+  }
+  for (let i = 0; i < bestStart; i++) s += i === 0 ? hex16(words[i]) : `:${hex16(words[i])}`;
+  s += '::';
+  const tail = bestStart + bestLen;
+  for (let i = tail; i < 8; i++) s += i === tail ? hex16(words[i]) : `:${hex16(words[i])}`;
+  return s;
+}
+
+function hex16(w: number | undefined): string {
+  return (w ?? 0).toString(16);
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

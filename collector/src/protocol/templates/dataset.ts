@@ -1,33 +1,49 @@
 import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
+import type { ElementInfo } from '../ipfix/registry/index.js';
+import {
+  compiledReader,
+  GENERIC,
+  IPV4,
+  type RecordsReader,
+  UINT8,
+  UINT16,
+  UINT32,
+} from './compiled-dataset.js';
 import type { DataRecord, FieldValue, FlowField, PacketContext, Template } from './types.js';
 import { VARIABLE_LENGTH } from './types.js';
 import { decodeValue } from './values.js';
 
 // How each field of a template is read. The common fixed-length cases are read inline
 // (the same values decodeValue returns); the rest go through decodeValue. Worked out
-// once per template instead of switching on the abstract type name for every field.
-const GENERIC = 0;
-const UINT8 = 1;
-const UINT16 = 2;
-const UINT32 = 3;
-const IPV4 = 4;
+// once per template instead of switching on the abstract type name for every field;
+// a template of fixed-length fields gets a generated reader (compiled-dataset.ts).
+interface Readers {
+  readonly kinds: Uint8Array;
+  readonly infos: readonly ElementInfo[];
+  readonly compiled: RecordsReader | undefined;
+}
 
-const readers = new WeakMap<Template, Uint8Array>();
+const readers = new WeakMap<Template, Readers>();
 
-function readersOf(template: Template): Uint8Array {
-  let kinds = readers.get(template);
-  if (kinds === undefined) {
-    kinds = Uint8Array.from(template.fields, (f) => {
+function readersOf(template: Template): Readers {
+  let r = readers.get(template);
+  if (r === undefined) {
+    const kinds = Uint8Array.from(template.fields, (f) => {
       const t = f.info.type;
       if (t === 'unsigned8' || t === 'unsigned16' || t === 'unsigned32' || t === 'unsigned64') {
         return f.length === 1 ? UINT8 : f.length === 2 ? UINT16 : f.length === 4 ? UINT32 : GENERIC;
       }
       return t === 'ipv4Address' && f.length === 4 ? IPV4 : GENERIC;
     });
-    readers.set(template, kinds);
+    r = {
+      kinds,
+      infos: template.fields.map((f) => f.info),
+      compiled: compiledReader(template, kinds),
+    };
+    readers.set(template, r);
   }
-  return kinds;
+  return r;
 }
 
 /**
@@ -46,9 +62,14 @@ export function decodeDataSet(
     throw new DecodeError('bad_template', `template ${template.id} has no bytes per record`);
   }
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const r = readersOf(template);
+  if (r.compiled !== undefined) {
+    r.compiled(body, view, ctx, out, template, r.infos);
+    return;
+  }
   const fields = template.fields;
   const n = fields.length;
-  const kinds = readersOf(template);
+  const kinds = r.kinds;
   let pos = 0;
   const end = body.length;
   while (end - pos >= template.minLength) {

@@ -1,0 +1,652 @@
+// The document of a record written as UTF-8 JSON bytes straight from the record: no
+// document object, no string pieces. It must give exactly the text of the reference
+// builder (document-reference.test-helpers.ts); document-equivalence.test.ts holds it
+// to that for captured and generated records. Values that are not plain data raise
+// UnusualValue and the caller (document.ts) writes the document the object route.
+import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
+import type { FieldValue, FlowField } from '../protocol/templates/types.js';
+import { type CommunityIdInput, writeCommunityId } from './community-id.js';
+import { jsonString, jsonValue, UnusualValue } from './fast-json.js';
+import { compileFieldsWriter, type FieldsWriter, type ValueWriters } from './fields-writer.js';
+import {
+  type JsonOut,
+  Text,
+  writeByte,
+  writeHexString,
+  writeIsoQuoted,
+  writeNumber,
+  writeNumberText,
+  writeRaw,
+  writeString,
+  writeText,
+} from './json-out.js';
+import { LayoutCache } from './layout-cache.js';
+import type { ExporterInfo, FlowRecord } from './record.js';
+import { transportName } from './transport.js';
+
+const UNUSUAL = new UnusualValue('value needs JSON.stringify');
+
+export const DATE_TYPES: ReadonlySet<string> = new Set([
+  'dateTimeSeconds',
+  'dateTimeMilliseconds',
+  'dateTimeMicroseconds',
+  'dateTimeNanoseconds',
+]);
+
+/** The `"key":` text of a member, first in its object or after another. */
+interface Key {
+  readonly first: Text;
+  readonly next: Text;
+}
+
+function key(name: string): Key {
+  return { first: new Text(`"${name}":`), next: new Text(`,"${name}":`) };
+}
+
+const K = {
+  ip: key('ip'),
+  port: key('port'),
+  mac: key('mac'),
+  bytes: key('bytes'),
+  packets: key('packets'),
+  as: key('as'),
+  number: key('number'),
+  type: key('type'),
+  direction: key('direction'),
+  communityId: key('community_id'),
+  vlan: key('vlan'),
+  inner: key('inner'),
+  code: key('code'),
+  rate: key('rate'),
+  source: key('source'),
+  ingress: key('ingress'),
+  egress: key('egress'),
+  created: key('created'),
+  start: key('start'),
+  end: key('end'),
+  duration: key('duration'),
+} as const;
+
+/** Constant pieces, named by their text. */
+const T = {
+  timestamp: new Text('{"@timestamp":'),
+  observer: new Text('},"observer":{'),
+  interfaceId: new Text('{"interface":{"id":'),
+  source: new Text(',"source":{'),
+  destination: new Text('},"destination":{'),
+  network: new Text('},"network":{'),
+  transport: new Text('"transport":'),
+  ianaNumber: new Text(',"iana_number":'),
+  idOpen: new Text('{"id":'),
+  innerVlan: new Text('{"vlan":{"id":'),
+  icmp: new Text(',"icmp":{'),
+  related: new Text(',"related":{"ip":['),
+  sluiceSampling: new Text(',"sluice":{"sampling":{'),
+  samplingScaled: new Text('},"scaled":{'),
+  sluiceScaled: new Text(',"sluice":{"scaled":{'),
+  netflow: new Text(',"netflow":{'),
+  sflow: new Text(',"sflow":'),
+  true: new Text('true'),
+  false: new Text('false'),
+  unknown: new Text('"unknown"'),
+  ingress: new Text('"ingress"'),
+  egress: new Text('"egress"'),
+} as const;
+
+/**
+ * Writes the member `"key":<JSON of v>` unless JSON leaves it out (undefined,
+ * functions, symbols); returns whether the object is still empty.
+ */
+function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
+  switch (typeof v) {
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return first;
+    case 'number':
+      writeText(o, first ? k.first : k.next);
+      writeNumber(o, v);
+      return false;
+    case 'string':
+      writeText(o, first ? k.first : k.next);
+      writeString(o, v);
+      return false;
+    default:
+      writeText(o, first ? k.first : k.next);
+      writeValue(o, v);
+      return false;
+  }
+}
+
+/** Any value JSON writes (not undefined/function/symbol). */
+function writeValue(o: JsonOut, v: unknown): void {
+  switch (typeof v) {
+    case 'string':
+      writeString(o, v);
+      return;
+    case 'number':
+      writeNumber(o, v);
+      return;
+    case 'boolean':
+      writeText(o, v ? T.true : T.false);
+      return;
+    case 'bigint':
+      writeBigint(o, v);
+      return;
+    default:
+      writeRaw(o, jsonValue(v) ?? 'null');
+  }
+}
+
+/** A bigint as the document's replacer writes it: its decimal digits as a string. */
+function writeBigint(o: JsonOut, v: bigint): void {
+  if ('toJSON' in BigInt.prototype) throw UNUSUAL;
+  writeRaw(o, `"${v}"`);
+}
+
+/** An interface or VLAN id: the document keeps them as strings (`String(n)`). */
+function writeIdString(o: JsonOut, v: number): void {
+  if (typeof v !== 'number') {
+    writeString(o, String(v));
+    return;
+  }
+  writeByte(o, 0x22);
+  writeNumberText(o, v);
+  writeByte(o, 0x22);
+}
+
+function scaled(n: number | undefined, rate: number | undefined): number | undefined {
+  if (n === undefined) return undefined;
+  return rate !== undefined && rate > 1 ? n * rate : n;
+}
+
+/** Both directions of a biflow; a plain flow has only the first. */
+function sum(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : a + b;
+}
+
+/**
+ * `"mac":` and the MAC text as the document writes it: upper case, dashes for colons
+ * (`mac.toUpperCase().replaceAll(':', '-')`). Plain ASCII letters, digits and colons
+ * are mapped byte by byte; anything else takes the string functions.
+ */
+function macMember(o: JsonOut, mac: string, first: boolean): boolean {
+  if (typeof mac !== 'string') {
+    return member(o, K.mac, (mac as string).toUpperCase().replaceAll(':', '-'), first);
+  }
+  writeText(o, first ? K.mac.first : K.mac.next);
+  const n = mac.length;
+  o.reserve(n + 2);
+  const b = o.buf;
+  let p = o.pos;
+  b[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    let c = mac.charCodeAt(i);
+    if (c === 0x3a) c = 0x2d;
+    else if (c >= 0x61 && c <= 0x7a) c -= 0x20;
+    else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a))) {
+      writeString(o, mac.toUpperCase().replaceAll(':', '-'));
+      return false;
+    }
+    b[p++] = c;
+  }
+  b[p++] = 0x22;
+  o.pos = p;
+  return false;
+}
+
+function typeOf(protocol: string, kind: number): string {
+  return kind === 2
+    ? `${protocol}_counters`
+    : kind === 1
+      ? `${protocol}_options`
+      : `${protocol}_flow`;
+}
+
+function kindIndex(kind: FlowRecord['kind']): 0 | 1 | 2 {
+  return kind === 'counters' ? 2 : kind === 'options' ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// What depends only on the exporter, kept from the previous record: records of one
+// datagram share their exporter. Compared by value, not identity, so a changed or
+// rebuilt exporter object can never be served stale text.
+
+interface ExporterParts {
+  address: string;
+  port: number | undefined;
+  protocol: string;
+  version: number;
+  domain: number;
+  sequence: number;
+  uptimeMs: number | undefined;
+  exportTimeMs: number | undefined;
+  agent: string | undefined;
+  /** `,"event":{` ... `"action":<type>`, per kind, made when needed. */
+  events: (Text | undefined)[];
+  /**
+   * `"exporter":{...},"type":<type>}`, the end of `netflow`, per kind: the bytes the
+   * first record of this exporter wrote, copied for the next ones (a datagram's records
+   * share them; building constant text for them would cost more than one sFlow datagram's
+   * two or three documents save).
+   */
+  tails: (Uint8Array | undefined)[];
+  /** Whether each tail is all ASCII. */
+  tailsAscii: boolean[];
+}
+
+let exporterCache: ExporterParts | undefined;
+
+function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
+  return (
+    c.address === ex.address &&
+    c.port === ex.port &&
+    c.protocol === ex.protocol &&
+    c.version === ex.version &&
+    c.domain === ex.domain &&
+    c.sequence === ex.sequence &&
+    c.uptimeMs === ex.uptimeMs &&
+    c.exportTimeMs === ex.exportTimeMs &&
+    c.agent === ex.agent
+  );
+}
+
+function exporterParts(ex: ExporterInfo): ExporterParts {
+  const c = exporterCache;
+  if (c !== undefined && sameExporter(c, ex)) return c;
+  const next: ExporterParts = {
+    address: ex.address,
+    port: ex.port,
+    protocol: ex.protocol,
+    version: ex.version,
+    domain: ex.domain,
+    sequence: ex.sequence,
+    uptimeMs: ex.uptimeMs,
+    exportTimeMs: ex.exportTimeMs,
+    agent: ex.agent,
+    events:
+      c !== undefined && c.protocol === ex.protocol ? c.events : [undefined, undefined, undefined],
+    tails: [undefined, undefined, undefined],
+    tailsAscii: [true, true, true],
+  };
+  exporterCache = next;
+  return next;
+}
+
+function eventText(parts: ExporterParts, kind: number): Text {
+  let t = parts.events[kind];
+  if (t === undefined) {
+    const head =
+      kind === 0
+        ? '"event","category":["network"],"type":["connection"]'
+        : '"metric","category":["network"],"type":["info"]';
+    t = new Text(`,"event":{"kind":${head},"action":${jsonString(typeOf(parts.protocol, kind))}`);
+    parts.events[kind] = t;
+  }
+  return t;
+}
+
+const X = {
+  exporter: new Text('"exporter":{'),
+  address: key('address'),
+  ip: K.ip,
+  version: key('version'),
+  sourceId: key('source_id'),
+  sequence: key('sequence'),
+  uptimeMillis: key('uptime_millis'),
+  timestamp: key('timestamp'),
+  agent: key('agent'),
+  type: new Text('},"type":'),
+} as const;
+
+/** `"exporter":{...},"type":<type>}`: written once per exporter and kind, then copied. */
+function writeTail(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
+  const cached = parts.tails[kind];
+  if (cached !== undefined) {
+    o.reserve(cached.length);
+    o.buf.set(cached, o.pos);
+    o.pos += cached.length;
+    if (parts.tailsAscii[kind] !== true) o.ascii = false;
+    return;
+  }
+  const start = o.pos;
+  const before = o.ascii;
+  o.ascii = true;
+  try {
+    writeExporter(o, parts, ex, kind);
+    // A copy: Buffer#slice would be a view of bytes the next document overwrites.
+    parts.tails[kind] = o.bytes.slice(start, o.pos);
+    parts.tailsAscii[kind] = o.ascii;
+  } finally {
+    o.ascii = before && o.ascii;
+  }
+}
+
+function writeExporter(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
+  writeText(o, X.exporter);
+  const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
+  let f = member(o, X.address, address, true);
+  f = member(o, X.ip, ex.address, f);
+  f = member(o, X.version, ex.version, f);
+  f = member(o, X.sourceId, ex.domain, f);
+  f = member(o, X.sequence, ex.sequence, f);
+  f = member(o, X.uptimeMillis, ex.uptimeMs, f);
+  if (ex.exportTimeMs !== undefined) {
+    const at = o.pos;
+    writeText(o, f ? X.timestamp.first : X.timestamp.next);
+    if (writeIsoQuoted(o, ex.exportTimeMs)) f = false;
+    else o.pos = at;
+  }
+  member(o, X.agent, ex.agent, f);
+  writeText(o, X.type);
+  writeString(o, typeOf(parts.protocol, kind));
+  writeByte(o, 0x7d);
+}
+
+// ---------------------------------------------------------------------------------------
+// `netflow.*`: per record layout, the key text of each member.
+
+/** Keys the spread `{ ...fields, exporter, type }` or JSON key order would treat apart. */
+function plainFieldKey(key: string): boolean {
+  return key !== 'exporter' && key !== 'type' && key !== '__proto__' && !/^[0-9]+$/.test(key);
+}
+
+/**
+ * How the `netflow.*` members of one record layout are written: the `"key":` text of
+ * each member in order, and which fields each member takes (more than one for an
+ * element the record repeats: a JSON array, as the object route makes it).
+ */
+interface FieldsPlan {
+  /** A key the direct writer cannot place like the object route: take the object route. */
+  readonly slow: boolean;
+  /** For a layout without repeated keys: the `"key":` text of each field, comma first. */
+  readonly keys: readonly Text[] | undefined;
+  /** Otherwise, per member: its `"key":` text (comma first but for the first) and fields. */
+  readonly members: readonly { readonly key: Text; readonly fields: readonly number[] }[];
+  readonly isDate: readonly boolean[];
+  /** Records written with this plan so far (a layout is compiled once it is common). */
+  uses: number;
+  /** The layout's generated writer (fields-writer.ts), once compiled. */
+  compiled: FieldsWriter | undefined;
+}
+
+/** Records of a layout written by the generic loop before its writer is generated. */
+const COMPILE_AFTER = 64;
+
+const VALUE_WRITERS: ValueWriters = {
+  number: writeNumber,
+  iso: writeIsoQuoted,
+  field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
+};
+
+function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
+  const byKey = new Map<string, number[]>();
+  let slow = false;
+  for (let i = 0; i < infos.length; i++) {
+    const name = (infos[i] as ElementInfo).field;
+    if (!plainFieldKey(name)) slow = true;
+    const list = byKey.get(name);
+    if (list === undefined) byKey.set(name, [i]);
+    else list.push(i);
+  }
+  const members = [...byKey].map(([name, fields], i) => ({
+    key: new Text(`${i === 0 ? '' : ','}${jsonString(name)}:`),
+    fields,
+  }));
+  return {
+    slow,
+    keys: byKey.size === infos.length ? members.map((m) => m.key) : undefined,
+    members,
+    isDate: infos.map((info) => DATE_TYPES.has(info.type)),
+    uses: 0,
+    compiled: undefined,
+  };
+}
+
+const fieldsPlans = new LayoutCache(fieldsPlan);
+
+/** One element's value, as the object route renders it (dates as ISO text, bytes as hex). */
+function writeField(o: JsonOut, v: FieldValue, isDate: boolean): void {
+  switch (typeof v) {
+    case 'number':
+      if (isDate && writeIsoQuoted(o, v)) return;
+      writeNumber(o, v);
+      return;
+    case 'string':
+      writeString(o, v);
+      return;
+    case 'bigint':
+      writeBigint(o, v);
+      return;
+    case 'boolean':
+      writeText(o, v ? T.true : T.false);
+      return;
+    default:
+      if (v instanceof Uint8Array) writeHexString(o, v);
+      else writeRaw(o, jsonValue(v) ?? 'null');
+  }
+}
+
+function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan): void {
+  const isDate = plan.isDate;
+  const keys = plan.keys;
+  if (keys !== undefined) {
+    if (plan.compiled !== undefined) {
+      plan.compiled(o, fields);
+      return;
+    }
+    if (++plan.uses === COMPILE_AFTER)
+      plan.compiled = compileFieldsWriter(keys, isDate, VALUE_WRITERS);
+    for (let i = 0; i < fields.length; i++) {
+      writeText(o, keys[i] as Text);
+      writeField(o, (fields[i] as FlowField).value, isDate[i] === true);
+    }
+    return;
+  }
+  for (const m of plan.members) {
+    const idx = m.fields;
+    writeText(o, m.key);
+    if (idx.length === 1) {
+      const i = idx[0] as number;
+      writeField(o, (fields[i] as FlowField).value, isDate[i] === true);
+      continue;
+    }
+    writeByte(o, 0x5b); // [
+    for (let j = 0; j < idx.length; j++) {
+      const i = idx[j] as number;
+      if (j > 0) {
+        writeByte(o, 0x2c);
+      }
+      writeField(o, (fields[i] as FlowField).value, isDate[i] === true);
+    }
+    writeByte(o, 0x5d); // ]
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The document.
+
+function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
+  writeText(o, first ? k.first : k.next);
+  writeByte(o, 0x7b); // {
+  member(o, K.number, n, true);
+  writeByte(o, 0x7d); // }
+}
+
+function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean): void {
+  writeText(o, first ? K.direction.first : K.direction.next);
+  if (d === undefined || d === 'unknown') writeText(o, T.unknown);
+  else if (d === 'ingress') writeText(o, T.ingress);
+  else if (d === 'egress') writeText(o, T.egress);
+  else writeValue(o, d);
+}
+
+/** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
+function writeFlow(o: JsonOut, r: FlowRecord): void {
+  const icmp = r.protocol === 1 || r.protocol === 58;
+  const rate = r.samplingRate;
+  const bytes = sum(r.bytes, r.reverseBytes);
+  const packets = sum(r.packets, r.reversePackets);
+
+  writeText(o, T.source);
+  let f = member(o, K.ip, r.srcAddr, true);
+  if (!icmp) f = member(o, K.port, r.srcPort, f);
+  if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
+  f = member(o, K.bytes, r.bytes, f);
+  f = member(o, K.packets, r.packets, f);
+  if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
+
+  writeText(o, T.destination);
+  f = member(o, K.ip, r.dstAddr, true);
+  if (!icmp) f = member(o, K.port, r.dstPort, f);
+  if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
+  f = member(o, K.bytes, r.reverseBytes, f);
+  f = member(o, K.packets, r.reversePackets, f);
+  if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
+
+  writeText(o, T.network);
+  f = true;
+  if (r.protocol !== undefined) {
+    writeText(o, T.transport);
+    writeString(o, transportName(r.protocol));
+    writeText(o, T.ianaNumber);
+    writeIdString(o, r.protocol);
+    f = false;
+  }
+  if (r.ipVersion !== undefined) {
+    writeText(o, f ? K.type.first : K.type.next);
+    writeString(o, `ipv${r.ipVersion}`);
+    f = false;
+  }
+  f = member(o, K.bytes, bytes, f);
+  f = member(o, K.packets, packets, f);
+  writeDirection(o, r.direction, f);
+  if (r.srcAddr !== undefined && r.dstAddr !== undefined && r.protocol !== undefined) {
+    const at = o.pos;
+    writeText(o, K.communityId.next);
+    if (!writeCommunityId(o, r as CommunityIdInput)) o.pos = at;
+  }
+  if (r.vlan !== undefined) {
+    writeText(o, K.vlan.next);
+    writeText(o, T.idOpen);
+    writeIdString(o, r.vlan);
+    writeByte(o, 0x7d);
+  }
+  if (r.innerVlan !== undefined) {
+    writeText(o, K.inner.next);
+    writeText(o, T.innerVlan);
+    writeIdString(o, r.innerVlan);
+    writeByte(o, 0x7d);
+    writeByte(o, 0x7d);
+  }
+  writeByte(o, 0x7d);
+
+  if (icmp && r.icmpType !== undefined) {
+    writeText(o, T.icmp);
+    member(o, K.code, r.icmpCode, member(o, K.type, r.icmpType, true));
+    writeByte(o, 0x7d);
+  }
+  if (r.srcAddr !== undefined || r.dstAddr !== undefined) {
+    writeText(o, T.related);
+    if (r.srcAddr === undefined) writeValue(o, r.dstAddr);
+    else {
+      writeValue(o, r.srcAddr);
+      if (r.dstAddr !== undefined && r.dstAddr !== r.srcAddr) {
+        writeByte(o, 0x2c);
+        writeValue(o, r.dstAddr);
+      }
+    }
+    writeByte(o, 0x5d);
+    writeByte(o, 0x7d);
+  }
+  if (rate !== undefined) {
+    writeText(o, T.sluiceSampling);
+    member(o, K.source, r.samplingSource, member(o, K.rate, rate, true));
+    writeText(o, T.samplingScaled);
+  } else {
+    writeText(o, T.sluiceScaled);
+  }
+  member(o, K.packets, scaled(packets, rate), member(o, K.bytes, scaled(bytes, rate), true));
+  writeByte(o, 0x7d);
+  writeByte(o, 0x7d);
+}
+
+/** `,"key":"<ISO time>"`, or nothing for no plausible date. */
+function dateMember(o: JsonOut, k: Key, ms: number): void {
+  const at = o.pos;
+  writeText(o, k.next);
+  if (!writeIsoQuoted(o, ms)) o.pos = at;
+}
+
+function writeInterface(o: JsonOut, k: Key, id: number, first: boolean): void {
+  writeText(o, first ? k.first : k.next);
+  writeText(o, T.interfaceId);
+  writeIdString(o, id);
+  writeByte(o, 0x7d);
+  writeByte(o, 0x7d);
+}
+
+/** JSON text of sFlow extras, as serializeDocument writes them inside the document. */
+function extraText(extra: Record<string, unknown>): string {
+  // A toJSON of its own would be called with the key "sflow" inside the document.
+  if (typeof extra.toJSON === 'function') throw UNUSUAL;
+  try {
+    return JSON.stringify(extra);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(extra, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+}
+
+/**
+ * Writes the document of a record; false (having written something partial, which the
+ * caller discards) when it must be written the object route instead. Throws what the
+ * object route throws (a RangeError when no time of the record is a date) and
+ * UnusualValue for values that are not plain data.
+ */
+export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
+  const ex = r.exporter;
+  const netflow = ex.protocol === 'netflow';
+  let plan: FieldsPlan | undefined;
+  if (netflow) {
+    plan = fieldsPlans.get(r.fields);
+    if (plan.slow) return false;
+  }
+  const kind = kindIndex(r.kind);
+  const timestampMs = r.endMs ?? ex.exportTimeMs ?? r.receivedMs;
+  const parts = exporterParts(ex);
+
+  writeText(o, T.timestamp);
+  if (!writeIsoQuoted(o, timestampMs)) writeString(o, new Date(r.receivedMs).toISOString());
+  writeText(o, eventText(parts, kind));
+  dateMember(o, K.created, r.receivedMs);
+  if (r.startMs !== undefined) dateMember(o, K.start, r.startMs);
+  if (r.endMs !== undefined) {
+    dateMember(o, K.end, r.endMs);
+    if (r.startMs !== undefined) {
+      writeText(o, K.duration.next);
+      writeNumber(o, Math.round((r.endMs - r.startMs) * 1_000_000));
+    }
+  }
+  writeText(o, T.observer);
+  let first = member(o, K.ip, ex.agent ?? ex.address, true);
+  if (r.inInterface !== undefined) {
+    writeInterface(o, K.ingress, r.inInterface, first);
+    first = false;
+  }
+  if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
+  writeByte(o, 0x7d);
+  if (kind === 0) writeFlow(o, r);
+  writeText(o, T.netflow);
+  if (plan !== undefined && r.fields.length > 0) {
+    writeFields(o, r.fields, plan);
+    writeByte(o, 0x2c);
+  }
+  writeTail(o, parts, ex, kind);
+  if (!netflow && r.extra) {
+    writeText(o, T.sflow);
+    writeRaw(o, extraText(r.extra));
+  }
+  writeByte(o, 0x7d);
+  return true;
+}

@@ -1,0 +1,64 @@
+// The `netflow.*` members of one record layout, written by code generated for that
+// layout: each member's constant `,"key":` text stored as inline float64 constants (no
+// loop, no lookups), then its value through the same writers the generic loop in
+// document-writer.ts calls, numbers first (nearly every element is one). Used only for
+// layouts without repeated keys, once a layout has proved common.
+import type { FlowField } from '../protocol/templates/types.js';
+import type { JsonOut, Text } from './json-out.js';
+
+export type FieldsWriter = (o: JsonOut, fields: readonly FlowField[]) => void;
+
+/** The value writers the generated code calls (document-writer.ts's). */
+export interface ValueWriters {
+  /** A JSON number. */
+  readonly number: (o: JsonOut, v: number) => void;
+  /** A quoted ISO date, or false (nothing written) for no plausible date. */
+  readonly iso: (o: JsonOut, v: number) => boolean;
+  /** Any element value, as the generic loop writes it. */
+  readonly field: (o: JsonOut, v: unknown, isDate: boolean) => void;
+}
+
+function storeText(t: Text): string {
+  let code = `p = o.pos; if (p + ${t.length + 8} > o.buf.length) o.reserve(${t.length}); view = o.view;\n`;
+  for (let i = 0; i < t.chunks.length; i++) {
+    code += `view.setFloat64(p + ${i * 8}, ${t.chunks[i]}, true);\n`;
+  }
+  return `${code}o.pos = p + ${t.length};\n`;
+}
+
+/**
+ * A writer for a layout whose member keys are `keys` (comma first but for the first) and
+ * whose date elements are flagged in `isDate`; undefined when a key is not plain ASCII.
+ */
+export function compileFieldsWriter(
+  keys: readonly Text[],
+  isDate: readonly boolean[],
+  w: ValueWriters,
+): FieldsWriter | undefined {
+  if (!keys.every((k) => k.simple)) return undefined;
+  let code = 'let p = 0; let view; let v;\n';
+  for (let i = 0; i < keys.length; i++) {
+    code += storeText(keys[i] as Text);
+    code += `v = fields[${i}].value;\n`;
+    code += isDate[i]
+      ? 'if (typeof v !== "number") field(o, v, true); else if (!iso(o, v)) number(o, v);\n'
+      : 'if (typeof v === "number") number(o, v); else field(o, v, false);\n';
+  }
+  let factory: (
+    number: ValueWriters['number'],
+    iso: ValueWriters['iso'],
+    field: ValueWriters['field'],
+  ) => FieldsWriter;
+  try {
+    factory = new Function(
+      'number',
+      'iso',
+      'field',
+      `return function writeFields(o, fields) {\n${code}};`,
+    ) as typeof factory;
+  } catch {
+    // Code generation disallowed: the generic loop writes every layout.
+    return undefined;
+  }
+  return factory(w.number, w.iso, w.field);
+}

@@ -1,0 +1,319 @@
+// JSON text written as UTF-8 bytes into one reusable buffer: the document writer's
+// output. Every writer here gives exactly the bytes of what JSON.stringify writes for the
+// same value (the document contract, see document.ts), without creating strings.
+//
+// Why bytes: a document is ~1.5 kB of which two thirds are constant keys and
+// punctuation. Built as a JS string it is a rope of a few hundred pieces that must be
+// allocated, flattened and copied again; here constant text is stored eight bytes at a
+// time (one float64 store of a precomputed chunk) and numbers, addresses and times are
+// written digit by digit.
+
+import { MAX_DATE_MS } from './fast-json.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * Constant text, pre-encoded: its UTF-8 bytes and the same bytes as float64 chunks
+ * (padded with spaces to a multiple of eight). Printable ASCII never forms a NaN (that
+ * needs a 0x7f or 0xff byte), so the chunks store back bit-exactly; text that could
+ * (non-ASCII) is marked and copied byte by byte instead.
+ */
+export class Text {
+  readonly bytes: Uint8Array;
+  readonly chunks: Float64Array;
+  readonly length: number;
+  /** All bytes below 0x80. */
+  readonly ascii: boolean;
+  /** ASCII, and the chunks store back bit-exactly as float64s: the fast path. */
+  readonly simple: boolean;
+
+  constructor(readonly text: string) {
+    const bytes = encoder.encode(text);
+    this.bytes = bytes;
+    this.length = bytes.length;
+    const padded = new Uint8Array((bytes.length + 7) & ~7).fill(0x20);
+    padded.set(bytes);
+    const view = new DataView(padded.buffer);
+    const chunks = new Float64Array(padded.length >> 3);
+    let chunked = true;
+    for (let i = 0; i < chunks.length; i++) {
+      const x = view.getFloat64(i << 3, true);
+      // NaNs (and, to be safe, subnormals) might not store back bit for bit.
+      if (Number.isNaN(x) || (x !== 0 && Math.abs(x) < 2.2250738585072014e-308)) chunked = false;
+      chunks[i] = x;
+    }
+    this.chunks = chunks;
+    this.ascii = bytes.every((b) => b < 0x80);
+    this.simple = chunked && this.ascii;
+  }
+}
+
+/** A writable byte buffer that grows; `pos` is where the next byte goes. */
+export class JsonOut {
+  buf: Buffer;
+  /** The same memory as a plain Uint8Array (its slice() copies, a Buffer's does not). */
+  bytes: Uint8Array;
+  view: DataView;
+  pos = 0;
+  /** No byte >= 0x80 written since the last reset (the text can be read as latin1). */
+  ascii = true;
+
+  constructor(size = 1 << 16) {
+    this.buf = Buffer.alloc(size);
+    this.bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
+
+  reset(): void {
+    this.pos = 0;
+    this.ascii = true;
+  }
+
+  /** Makes room for `n` more bytes (plus the 8 a chunked store may overrun). */
+  reserve(n: number): void {
+    if (this.pos + n + 8 > this.buf.length) this.grow(n + 8);
+  }
+
+  private grow(n: number): void {
+    const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+    this.bytes = new Uint8Array(next.buffer, next.byteOffset, next.byteLength);
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+  }
+
+  /** The text written from `start` to the current position. */
+  text(start = 0): string {
+    return this.ascii
+      ? this.buf.toString('latin1', start, this.pos)
+      : this.buf.toString('utf8', start, this.pos);
+  }
+}
+
+export function writeText(o: JsonOut, t: Text): void {
+  const p = o.pos;
+  const n = t.length;
+  if (p + n + 8 > o.buf.length) o.reserve(n);
+  if (t.simple) {
+    const c = t.chunks;
+    const view = o.view;
+    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+  } else {
+    o.buf.set(t.bytes, p);
+    if (!t.ascii) o.ascii = false;
+  }
+  o.pos = p + n;
+}
+
+/** One byte (an ASCII character code). */
+export function writeByte(o: JsonOut, b: number): void {
+  if (o.pos + 9 > o.buf.length) o.reserve(1);
+  o.buf[o.pos++] = b;
+}
+
+/** A string as is, UTF-8 encoded (already JSON text, or characters that need no escape). */
+export function writeRaw(o: JsonOut, s: string): void {
+  o.reserve(s.length * 3);
+  const n = o.buf.write(s, o.pos, 'utf8');
+  if (n !== s.length) o.ascii = false;
+  o.pos += n;
+}
+
+const PAIRS = encoder.encode(
+  Array.from({ length: 100 }, (_, i) => `${i}`.padStart(2, '0')).join(''),
+);
+
+/** Digits of an integer 0 <= n < 1e8 (int32 arithmetic). */
+function smallDigits(o: JsonOut, n: number): void {
+  const b = o.buf;
+  const len =
+    n < 10
+      ? 1
+      : n < 100
+        ? 2
+        : n < 1000
+          ? 3
+          : n < 10_000
+            ? 4
+            : n < 100_000
+              ? 5
+              : n < 1_000_000
+                ? 6
+                : n < 10_000_000
+                  ? 7
+                  : 8;
+  let e = o.pos + len;
+  o.pos = e;
+  while (n >= 100) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    e -= 2;
+    b[e] = PAIRS[r] as number;
+    b[e + 1] = PAIRS[r + 1] as number;
+    n = q;
+  }
+  if (n >= 10) {
+    b[e - 2] = PAIRS[n << 1] as number;
+    b[e - 1] = PAIRS[(n << 1) + 1] as number;
+  } else {
+    b[e - 1] = 48 + n;
+  }
+}
+
+/** Exactly eight digits of 0 <= n < 1e8, zero-padded. */
+function eightDigits(o: JsonOut, n: number): void {
+  const b = o.buf;
+  const p = o.pos;
+  for (let e = p + 8; e > p; e -= 2) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    b[e - 2] = PAIRS[r] as number;
+    b[e - 1] = PAIRS[r + 1] as number;
+    n = q;
+  }
+  o.pos = p + 8;
+}
+
+/** Digits of an integer 0 <= n <= 2^53 (also -0, written as 0). */
+function uintDigits(o: JsonOut, n: number): void {
+  if (n < 100_000_000) {
+    smallDigits(o, n);
+    return;
+  }
+  const hi = Math.floor(n / 100_000_000);
+  smallDigits(o, hi);
+  eightDigits(o, n - hi * 100_000_000);
+}
+
+/** `String(n)`: a number's text as JavaScript writes it (NaN, Infinity included). */
+export function writeNumberText(o: JsonOut, n: number): void {
+  o.reserve(32);
+  if (n >= 0 && n <= 9_007_199_254_740_992 && Math.floor(n) === n) {
+    uintDigits(o, n);
+  } else if (n < 0 && n >= -9_007_199_254_740_992 && Math.floor(n) === n) {
+    o.buf[o.pos++] = 0x2d;
+    uintDigits(o, -n);
+  } else {
+    writeRaw(o, `${n}`);
+  }
+}
+
+/** A JSON number: non-finite numbers are null, as JSON.stringify writes them. */
+export function writeNumber(o: JsonOut, n: number): void {
+  if (n - n === 0) writeNumberText(o, n);
+  else writeRaw(o, 'null');
+}
+
+/**
+ * A JSON string literal. Text without quotes, backslashes, control characters or
+ * non-ASCII is copied byte for byte; anything else goes through JSON.stringify (which
+ * escapes lone surrogates) and is UTF-8 encoded.
+ */
+export function writeString(o: JsonOut, s: string): void {
+  const n = s.length;
+  o.reserve(n + 2);
+  const b = o.buf;
+  let p = o.pos;
+  b[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) {
+      writeRaw(o, JSON.stringify(s));
+      return;
+    }
+    b[p++] = c;
+  }
+  b[p++] = 0x22;
+  o.pos = p;
+}
+
+const HEX = encoder.encode(
+  Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''),
+);
+
+/** Bytes as a quoted lower-case hex string. */
+export function writeHexString(o: JsonOut, bytes: Uint8Array): void {
+  o.reserve(bytes.length * 2 + 2);
+  const b = o.buf;
+  let p = o.pos;
+  b[p++] = 0x22;
+  for (let i = 0; i < bytes.length; i++) {
+    const x = (bytes[i] as number) << 1;
+    b[p++] = HEX[x] as number;
+    b[p++] = HEX[x + 1] as number;
+  }
+  b[p++] = 0x22;
+  o.pos = p;
+}
+
+// Dates: the text up to the seconds is kept per second (a direct-mapped cache, as
+// float64 chunks) and only the milliseconds are written, because a document has up to
+// five dates, mostly within the same minutes.
+const SECOND_SLOTS = 1024;
+const slotSecond = new Float64Array(SECOND_SLOTS).fill(-1);
+/** Per slot, `YYYY-MM-DDTHH:MM:SS.` (20 bytes, then 4 of padding): three chunks. */
+const slotBytes = new Uint8Array(SECOND_SLOTS * 24).fill(0x20);
+/** The same bytes as float64s in the platform's byte order (stored back in that order). */
+const slotChunks = new Float64Array(slotBytes.buffer);
+const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+let cachedDay = -1;
+const dayBytes = new Uint8Array(11);
+
+function fillSlot(slot: number, second: number): void {
+  const day = Math.floor(second / 86_400);
+  if (day !== cachedDay) {
+    // `YYYY-MM-DDT` from toISOString itself, once per day.
+    encoder.encodeInto(new Date(day * 86_400_000).toISOString().slice(0, 11), dayBytes);
+    cachedDay = day;
+  }
+  const b = slotBytes;
+  const at = slot * 24;
+  b.set(dayBytes, at);
+  let rest = second - day * 86_400;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  b[at + 11] = PAIRS[hour << 1] as number;
+  b[at + 12] = PAIRS[(hour << 1) + 1] as number;
+  b[at + 13] = 0x3a;
+  b[at + 14] = PAIRS[min << 1] as number;
+  b[at + 15] = PAIRS[(min << 1) + 1] as number;
+  b[at + 16] = 0x3a;
+  b[at + 17] = PAIRS[sec << 1] as number;
+  b[at + 18] = PAIRS[(sec << 1) + 1] as number;
+  b[at + 19] = 0x2e;
+  slotSecond[slot] = second;
+}
+
+/**
+ * `"<new Date(ms).toISOString()>"` for 0 <= ms <= MAX_DATE_MS; false (nothing written)
+ * outside that range and for NaN, the rule of the document's `iso()`.
+ */
+export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
+  if (!(ms >= 0 && ms <= MAX_DATE_MS)) return false;
+  // A Date truncates its time value to whole milliseconds; ms >= 0, so floor does too.
+  const t = Math.floor(ms);
+  const milli = t % 1000;
+  const second = (t - milli) / 1000;
+  const slot = second % SECOND_SLOTS;
+  if (slotSecond[slot] !== second) fillSlot(slot, second);
+  o.reserve(32);
+  const b = o.buf;
+  const view = o.view;
+  const p = o.pos;
+  b[p] = 0x22;
+  view.setFloat64(p + 1, slotChunks[slot * 3] as number, NATIVE_LE);
+  view.setFloat64(p + 9, slotChunks[slot * 3 + 1] as number, NATIVE_LE);
+  view.setFloat64(p + 17, slotChunks[slot * 3 + 2] as number, NATIVE_LE);
+  const q = (milli / 100) | 0;
+  const r = (milli - q * 100) << 1;
+  b[p + 21] = 48 + q;
+  b[p + 22] = PAIRS[r] as number;
+  b[p + 23] = PAIRS[r + 1] as number;
+  b[p + 24] = 0x5a; // Z
+  b[p + 25] = 0x22;
+  o.pos = p + 26;
+  return true;
+}
