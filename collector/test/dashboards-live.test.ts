@@ -220,21 +220,36 @@ test('dashboards and alert rules run against a real collector, Elasticsearch and
       { what: 'the collector scraped', timeoutMs: 30_000 },
     );
     for (const target of alertTargets().filter((x) => x.datasource.uid === SLUICE_UID)) {
-      const anchor = target.model.kind === 'metrics' ? Date.now() : end;
-      const body = withBackendBounds(requestBody(target.model, alertRange(target, anchor), keys));
-      const res = await apiQuery(fc.apiUrl, body);
-      assert.equal(
-        res.status,
-        200,
-        `${target.where} ${JSON.stringify(body)}: ${JSON.stringify(res.json)}`,
-      );
-      if (target.model.kind === 'metrics') {
-        // Per exporter: the captures' senders appear by address.
+      const run = async () => {
+        const anchor = target.model.kind === 'metrics' ? Date.now() : end;
+        const body = withBackendBounds(requestBody(target.model, alertRange(target, anchor), keys));
+        const res = await apiQuery(fc.apiUrl, body);
+        assert.equal(
+          res.status,
+          200,
+          `${target.where} ${JSON.stringify(body)}: ${JSON.stringify(res.json)}`,
+        );
         const labels = (res.json.frames ?? []).map(
           (f) => f.fields[1]?.labels?.sluice_exporter_address,
         );
-        assert.ok(labels.includes('127.0.0.3'), JSON.stringify(labels));
+        return labels;
+      };
+      if (target.model.kind !== 'metrics') {
+        await run();
+        continue;
       }
+      // Per exporter: the captures' senders appear by address. A rate over a window needs
+      // two scrapes of the exporter's series, so the first answers may still be empty.
+      let last: unknown[] = [];
+      await waitFor(
+        async () => {
+          last = await run();
+          return last.includes('127.0.0.3') ? true : undefined;
+        },
+        { what: `${target.where}: the exporter 127.0.0.3 in the answer`, timeoutMs: 60_000 },
+      ).catch((err: unknown) => {
+        throw new Error(`${String(err)}; last answer's exporters: ${JSON.stringify(last)}`);
+      });
     }
   });
 
