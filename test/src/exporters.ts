@@ -538,7 +538,7 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
     // Idle and active timeouts far longer than the replay: on a loaded machine tcpreplay's
     // packets can arrive seconds late, and a flow split by a timeout would be exported
     // twice. SIGTERM flushes every flow at the end instead.
-    const timers = ['-s', '1', '-d', '30', '-e', '60', '-g', '1'];
+    const timers = ['-s', '1', '-d', '10', '-e', '60', '-g', '1'];
     const target = `127.0.0.1:${port}`;
     const instances: string[][] = [
       [...common, '-l', `2:${file}-${process.pid}-a`, ...timers, '-f', 'not vlan', target],
@@ -575,7 +575,9 @@ export async function fprobeExport(o: FprobeOptions): Promise<ExportCapture> {
       o.timeoutMs ?? 30_000,
     );
     replayTo = nowMs();
-    // SIGTERM flushes the cache (fprobe takes about 5 s to finish after SIGTERM).
+    // Let fprobe drain what the kernel still holds for its capture, then SIGTERM flushes
+    // the cache (fprobe takes about 5 s to finish after SIGTERM).
+    await sleep(1500);
     await Promise.all(procs.slice(1).map((p) => p.stop('SIGTERM', 10_000)));
     const quietSince = nowMs();
     while (nowMs() - Math.max(lastMs, quietSince) < 300 && nowMs() - quietSince < 3000)

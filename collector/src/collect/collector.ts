@@ -256,6 +256,7 @@ export class Collector {
           maxRangeMs: q.maxRangeMs,
           maxBuckets: q.maxBuckets,
           maxRecords: q.maxRecords,
+          maxTuples: q.maxTuples,
           timeoutMs: q.timeoutMs,
         },
       },
@@ -296,6 +297,12 @@ export class Collector {
         onCheckpoint: (p) => {
           this.checkpoint = p;
           this.checkpointDirty = true;
+        },
+        onFailure: (err) => {
+          // Not ready any more, with the reason; the journal keeps what was not indexed.
+          this.esReady = false;
+          this.esDetail = `indexing stopped: ${err.message}; datagrams wait in the journal until a restart`;
+          this.log.fatal({ error: err.message }, 'indexing stopped');
         },
       },
     );

@@ -73,3 +73,35 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
   const snap = await pool.snapshot();
   assert.ok(snap.exporters.length >= 8);
 });
+
+test('decode pool: a worker that is gone fails its requests at once instead of leaving them waiting', async (t) => {
+  const pool = DecodePool.start(1, {
+    templateLimits: {
+      maxTemplatesPerExporter: 10,
+      maxPendingBytesPerExporter: 1 << 16,
+      pendingTtlMs: 1000,
+      maxExporters: 10,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+  t.after(() => pool.close());
+  const [d] = [...datagramsFromCaptures([join(NF, 'nfv5.pcap')])];
+  assert.ok(d);
+  const entry: JournalEntry = {
+    ...d,
+    exporter: '192.0.2.1',
+    exporterPort: 0,
+    localPort: 2055,
+    position: 0,
+    size: 1,
+  };
+  assert.equal((await pool.decode([entry])).docs[0]?.length, 29, 'the worker decodes');
+  // The worker dies (as when it crashes, or cannot load its code).
+  const worker = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0];
+  await worker?.terminate();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.match(pool.failure(0)?.message ?? '', /decode worker 0 exited/);
+  await assert.rejects(pool.decode([entry]), /decode worker 0 exited/, 'rejected, not pending');
+});

@@ -25,6 +25,8 @@ export interface DecodedBatch {
 interface Pending {
   resolve: (msg: FromWorker) => void;
   reject: (err: Error) => void;
+  /** The worker asked. */
+  worker: number;
 }
 
 // Built, the worker is the .js file next to this one. Run from sources under tsx (tests,
@@ -50,6 +52,13 @@ function spawnWorker(): Worker {
 export class DecodePool {
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
+  /**
+   * Why a worker is gone (it threw at load, crashed, or exited). Its requests fail at
+   * once instead of waiting forever for an answer that cannot come: a silent hang would
+   * stop indexing with nothing in the logs, and a graceful stop would wait on it too.
+   */
+  private readonly failed: (Error | undefined)[] = [];
+  private closing = false;
   private nextId = 1;
 
   private constructor(readonly size: number) {}
@@ -59,7 +68,10 @@ export class DecodePool {
     for (let i = 0; i < size; i++) {
       const w = spawnWorker();
       w.on('message', (msg: FromWorker) => pool.settle(msg));
-      w.on('error', (err) => pool.failAll(err));
+      w.on('error', (err) => pool.fail(i, new Error(`decode worker ${i} failed: ${err.message}`)));
+      w.on('exit', (code) => {
+        if (!pool.closing) pool.fail(i, new Error(`decode worker ${i} exited (code ${code})`));
+      });
       // Each worker starts from the saved templates of its own exporters only.
       const templates = init.templates
         ? {
@@ -82,20 +94,32 @@ export class DecodePool {
     else p.resolve(msg);
   }
 
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
+  /** Marks worker `w` gone and fails what it was asked. */
+  private fail(w: number, err: Error): void {
+    this.failed[w] ??= err;
+    for (const [id, p] of this.pending) {
+      if (p.worker !== w) continue;
+      this.pending.delete(id);
+      p.reject(err);
+    }
+  }
+
+  /** Why worker `w` is gone, or undefined while it runs. */
+  failure(w: number): Error | undefined {
+    return this.failed[w];
   }
 
   private request(
-    w: Worker,
+    w: number,
     build: (id: number) => ToWorker,
     transfer: ArrayBuffer[] = [],
   ): Promise<FromWorker> {
+    const failed = this.failed[w];
+    if (failed) return Promise.reject(failed);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage(build(id), transfer);
+      this.pending.set(id, { resolve, reject, worker: w });
+      (this.workers[w] as Worker).postMessage(build(id), transfer);
     });
   }
 
@@ -126,7 +150,7 @@ export class DecodePool {
           offsets.push(off);
         }
         const reply = await this.request(
-          this.workers[w] as Worker,
+          w,
           (id): DecodeRequest => ({
             type: 'decode',
             id,
@@ -153,7 +177,7 @@ export class DecodePool {
   /** Every worker's templates, merged (each exporter lives in one worker). */
   async snapshot(): Promise<TemplateSnapshot> {
     const parts = await Promise.all(
-      this.workers.map((w) => this.request(w, (id) => ({ type: 'snapshot', id }))),
+      this.workers.map((_, w) => this.request(w, (id) => ({ type: 'snapshot', id }))),
     );
     const exporters = parts.flatMap((p) => (p.type === 'snapshot' ? p.snapshot.exporters : []));
     return { format: 1, exporters };
@@ -164,6 +188,7 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -8,7 +8,7 @@ import { datagramsFromCaptures } from '../ingest/capture-source.js';
 import { JournalReader } from '../ingest/journal/reader.js';
 import { JournalWriter } from '../ingest/journal/writer.js';
 import { DecodePool } from './decode-pool.js';
-import { type DocumentSink, documentId, Indexer } from './indexer.js';
+import { type DocumentSink, documentId, Indexer, READ_BYTES } from './indexer.js';
 
 /** One decode worker with default limits. */
 function startPool(): DecodePool {
@@ -94,5 +94,69 @@ test('indexer: stops promptly even while the sink pushes back', async (t) => {
   const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, stuck, 'x');
   idx.start();
   assert.equal(await idx.stop(100), 0);
+  w.close();
+});
+
+test('indexer: reads the journal in steps of READ_BYTES and waits for room before each, so a full sink takes at most one step more', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
+  const w = JournalWriter.open(dir);
+  const [v5] = [...datagramsFromCaptures([join(PCAPS_DIR, 'akvorado', 'netflow', 'nfv5.pcap')])];
+  assert.ok(v5, 'a v5 datagram');
+  // Four steps' worth of journal.
+  const copies = Math.ceil((4 * READ_BYTES) / v5.bytes.length);
+  for (let i = 0; i < copies; i++) {
+    w.append({ ...v5, exporterPort: v5.exporterPort ?? 0, localPort: 2055 });
+  }
+  w.flush();
+  const pool = startPool();
+  t.after(() => pool.close());
+  // Full from the first document on, until released.
+  let release: () => void = () => {};
+  const room = new Promise<void>((r) => {
+    release = r;
+  });
+  const sink = new HeldSink();
+  sink.waitForCapacity = () => (sink.items.length === 0 ? Promise.resolve() : room);
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'x');
+  idx.start();
+  await waitFor(() => (sink.items.length > 0 ? true : undefined), { what: 'the first step' });
+  await new Promise((r) => setTimeout(r, 300));
+  const perDatagram = 29;
+  // A step may end a little past READ_BYTES (the reader finishes the chunk it read).
+  const twoSteps = Math.ceil((2 * READ_BYTES) / v5.bytes.length) * perDatagram;
+  assert.ok(
+    sink.items.length <= twoSteps,
+    `${sink.items.length} documents taken while the sink was full (under two steps: ${twoSteps})`,
+  );
+  assert.ok(sink.items.length < copies * perDatagram, 'the rest waits in the journal');
+  release();
+  await waitFor(() => (sink.items.length === copies * perDatagram ? true : undefined), {
+    what: 'every document once there is room',
+  });
+  await idx.stop(100);
+  w.close();
+});
+
+test('indexer: when decoding fails for good, it reports the failure and still stops promptly', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
+  const w = JournalWriter.open(dir);
+  const [v5] = [...datagramsFromCaptures([join(PCAPS_DIR, 'akvorado', 'netflow', 'nfv5.pcap')])];
+  assert.ok(v5);
+  w.append({ ...v5, exporterPort: 0, localPort: 2055 });
+  w.flush();
+  const pool = startPool();
+  t.after(() => pool.close());
+  (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]?.terminate();
+  await waitFor(() => pool.failure(0), { what: 'the worker gone' });
+  const failures: Error[] = [];
+  const sink = new HeldSink();
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'x', {
+    onFailure: (err) => failures.push(err),
+  });
+  idx.start();
+  await waitFor(() => (failures.length > 0 ? true : undefined), { what: 'the failure reported' });
+  assert.match(failures[0]?.message ?? '', /decode worker 0 exited/);
+  assert.equal(sink.items.length, 0, 'nothing indexed');
+  assert.equal(await idx.stop(100), 0, 'the checkpoint stays before the entry');
   w.close();
 });

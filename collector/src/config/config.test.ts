@@ -33,6 +33,9 @@ sampling:
   overrides: { 192.0.2.1: 1000 }
 http:
   listen: "[::1]:9900"
+query:
+  max_tuples: 5000
+  timeout: 10s
 `),
     ),
   );
@@ -44,6 +47,10 @@ http:
   assert.equal(c.elasticsearch.dataStream, 'logs-netflow.sluice-default');
   assert.equal(c.sampling.overrides.get('192.0.2.1'), 1000);
   assert.deepEqual([c.http.host, c.http.port, c.http.tokens], ['::1', 9900, []]);
+  assert.deepEqual(
+    [c.query.maxTuples, c.query.timeoutMs, c.query.maxBuckets],
+    [5000, 10_000, 10_000],
+  );
 });
 
 test('config: every bad value names its key and the problem', () => {

@@ -66,6 +66,7 @@ export interface CollectConfig {
     maxRangeMs: number;
     maxBuckets: number;
     maxRecords: number;
+    maxTuples: number;
     timeoutMs: number;
   };
 }
@@ -215,6 +216,7 @@ export function resolveConfig(f: CollectConfigFile): CollectConfig {
       maxRangeMs: duration('query.max_range', f.query?.max_range, 31 * 86_400_000),
       maxBuckets: f.query?.max_buckets ?? 10_000,
       maxRecords: f.query?.max_records ?? 10_000,
+      maxTuples: f.query?.max_tuples ?? 100_000,
       timeoutMs: duration('query.timeout', f.query?.timeout, 30_000),
     },
   };

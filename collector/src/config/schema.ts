@@ -112,6 +112,7 @@ export const CollectConfigSchema = T.Object(
           max_range: T.Optional(Duration),
           max_buckets: T.Optional(T.Integer({ minimum: 1 })),
           max_records: T.Optional(T.Integer({ minimum: 1 })),
+          max_tuples: T.Optional(T.Integer({ minimum: 1 })),
           timeout: T.Optional(Duration),
         },
         { additionalProperties: false },

@@ -1,0 +1,378 @@
+// `npm run bench:ingest`: `sluice collect` end to end, UDP in, Elasticsearch out, next to
+// Elasticsearch's own ceiling on the same documents, in one run. A benchmark, not a test:
+// it prints figures and judges nothing (the targets are printed beside them).
+//
+// 1. Elasticsearch: SLUICE_TEST_ES_URL when set, otherwise the testkit's node (single
+//    node, 1 GiB heap), stopped at the end.
+// 2. The stream: --records flow records in NetFlow v9 and IPFIX datagrams of 30 records
+//    (stream.ts), from two exporters on loopback.
+// 3. The ceiling (ceiling.ts): the same documents bulk-loaded directly, --concurrency
+//    requests in flight, after an unmeasured warm-up; once before the collector's runs
+//    and once after them, the higher of the two taken.
+// 4. Per rate (--rates, records/s or `full`): a fresh collector child process and data
+//    stream; the datagrams sent at that rate; then wait until every datagram is accounted
+//    for (accepted by the collector or dropped by the kernel, from its /metrics and
+//    /proc/net/udp) and every accepted record is searchable (the data stream's count).
+//    CPU is the collector's utime + stime from /proc over that window (all threads), peak
+//    RSS its VmHWM. Data streams are not deleted: this Elasticsearch build lacks the
+//    _data_stream API; each run writes a stream of its own.
+import { cpus, loadavg, release } from 'node:os';
+import { parseArgs } from 'node:util';
+import type { Client } from '@elastic/elasticsearch';
+import { startElasticsearch } from '@sluice/testkit';
+import { createElasticsearchClient } from '../../collector/src/sink/elasticsearch/client.js';
+import { installCleanup } from '../decode/children.js';
+import { bulkBodies, type CeilingResult, measureCeiling } from './ceiling.js';
+import {
+  type CollectorBuild,
+  compileCollector,
+  freshestBuild,
+  startCollector,
+} from './collector-child.js';
+import { cpuSeconds, statusBytes, udpDrops } from './proc.js';
+import { send } from './sender.js';
+import { buildStream } from './stream.js';
+
+installCleanup();
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '100000' },
+    rates: { type: 'string', default: '10000,50000,full' },
+    rate: { type: 'string' },
+    concurrency: { type: 'string', default: '4' },
+    'ceiling-records': { type: 'string' },
+    build: { type: 'string' },
+    'node-flags': { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (args.help) {
+  process.stdout.write(
+    'npm run bench:ingest -- [--records N] [--rates R1,R2,...|--rate R] [--concurrency C] [--build dist|source]\n' +
+      '  --records      flow records sent per run (default 100000; 30 per datagram)\n' +
+      '  --rates        records/s per run, or full (default 10000,50000,full); --rate R: one run\n' +
+      '  --concurrency  bulk requests in flight for the ceiling (default 4)\n' +
+      '  --ceiling-records  documents bulk-loaded for the ceiling (default min(records, 600000))\n' +
+      '  --build        dist (collector/bin/sluice.js), compiled (tsc into bench/ingest/.cache)\n' +
+      '                 or source (tsx); default dist when it is newer than every source file,\n' +
+      '                 else compiled\n' +
+      '  --node-flags   node flags for the collector, space-separated (e.g. --max-old-space-size=192)\n' +
+      'SLUICE_TEST_ES_URL=http://... uses that Elasticsearch instead of starting one.\n',
+  );
+  process.exit(0);
+}
+
+const RECORDS = Number(args.records);
+const RATES: (number | undefined)[] = (args.rate ?? args.rates)
+  .split(',')
+  .map((r) => (r.trim() === 'full' ? undefined : Number(r)));
+const CONCURRENCY = Number(args.concurrency);
+const CEILING_RECORDS = Number(args['ceiling-records'] ?? Math.min(RECORDS, 600_000));
+const BUILD: CollectorBuild =
+  args.build === 'dist' || args.build === 'compiled' || args.build === 'source'
+    ? args.build
+    : freshestBuild();
+const NODE_FLAGS = (args['node-flags'] ?? '').split(' ').filter((f) => f !== '');
+const RECORDS_PER_PACKET = 30;
+const STALL_MS = 180_000;
+const IDLE_MS = 3000;
+const PREFIX = 'logs-netflow.benchingest';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const k = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0);
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function elasticsearch(): Promise<{
+  url: string;
+  version: string;
+  stop: () => Promise<void>;
+}> {
+  const external = process.env.SLUICE_TEST_ES_URL;
+  if (external)
+    return { url: external.replace(/\/+$/, ''), version: 'external', stop: async () => {} };
+  const t0 = Date.now();
+  const es = await startElasticsearch();
+  log(
+    `Elasticsearch ${es.version} at ${es.url}, started in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return es;
+}
+
+async function countOf(client: Client, dataStream: string): Promise<number> {
+  const r = await client.count({ index: dataStream }, { ignore: [404] }).catch(() => undefined);
+  return r?.count ?? 0;
+}
+
+async function dropDataStream(client: Client, name: string): Promise<void> {
+  await client.indices.deleteDataStream({ name }).catch(() => {});
+}
+
+interface RunResult {
+  label: string;
+  rate: number | undefined;
+  sentRecords: number;
+  sendSeconds: number;
+  sendErrors: number;
+  /** Records indexed (the data stream's count). */
+  indexed: number;
+  /** Send start to the last record indexed, seconds. */
+  seconds: number;
+  /** Last send to the last record indexed. */
+  drainSeconds: number;
+  kernelDrops: number;
+  rejected: number;
+  cpuSeconds: number;
+  idleCpuPerSecond: number;
+  peakRss: number;
+  timedOut: boolean;
+}
+
+async function run(
+  client: Client,
+  esUrl: string,
+  stream: ReturnType<typeof buildStream>,
+  rate: number | undefined,
+  n: number,
+): Promise<RunResult> {
+  const label = rate === undefined ? 'full speed' : `${k(rate)} rec/s`;
+  const dataStream = `${PREFIX}-run${n}`;
+  await dropDataStream(client, dataStream);
+  const c = await startCollector({
+    elasticsearchUrl: esUrl,
+    dataStream,
+    build: BUILD,
+    nodeFlags: NODE_FLAGS,
+  });
+  try {
+    log(`${label}: collector pid ${c.pid} (${BUILD}), UDP ${c.udpPort}; sending ...`);
+    // What the collector spends doing nothing (timers, metrics), to read CPU figures by.
+    const idle0 = cpuSeconds(c.pid);
+    await sleep(IDLE_MS);
+    const idleCpuPerSecond = (cpuSeconds(c.pid) - idle0) / (IDLE_MS / 1000);
+    const drops0 = await udpDrops(c.udpPort);
+    const cpu0 = cpuSeconds(c.pid);
+    const t0 = performance.now();
+    const sent = await send(stream, c.udpPort, rate);
+    const tSent = performance.now();
+    log(
+      `${label}: sent ${sent.records} records in ${sent.seconds.toFixed(1)} s; waiting for Elasticsearch ...`,
+    );
+    // Cheap polling, so the measurement does not load what it measures: the data stream's
+    // count every 0.5 s (no forced refresh: Elasticsearch's own 1 s refresh, what a user
+    // sees), the collector's /metrics (about 15 ms of its CPU per scrape) every 2 s.
+    let last = -1;
+    let lastChange = performance.now();
+    let timedOut = false;
+    let tDone = performance.now();
+    let accounted = false;
+    let accepted = 0;
+    for (let poll = 0; ; poll++) {
+      const indexed = await countOf(client, dataStream);
+      tDone = performance.now();
+      if (!accounted && poll % 4 === 0) {
+        const [a, rejected, drops] = await Promise.all([
+          c.metric('sluice_datagrams_accepted_total'),
+          c.metric('sluice_datagrams_rejected_total'),
+          udpDrops(c.udpPort),
+        ]);
+        accepted = a;
+        accounted = a + rejected + (drops - drops0) >= sent.datagrams;
+      }
+      if (accounted && indexed >= accepted * RECORDS_PER_PACKET) break;
+      if (indexed !== last) {
+        last = indexed;
+        lastChange = tDone;
+      } else if (tDone - lastChange > STALL_MS) {
+        timedOut = true;
+        break;
+      }
+      await sleep(500);
+    }
+    const cpu = cpuSeconds(c.pid) - cpu0;
+    const peakRss = statusBytes(c.pid, 'VmHWM');
+    const kernelDrops = (await udpDrops(c.udpPort)) - drops0;
+    const rejected = await c.metric('sluice_datagrams_rejected_total');
+    if (timedOut)
+      log(`${label}: no progress for ${STALL_MS / 1000} s; collector output:\n${c.output()}`);
+    await client.indices.refresh({ index: dataStream }, { ignore: [404] });
+    const indexed = await countOf(client, dataStream);
+    return {
+      label,
+      rate,
+      sentRecords: sent.records,
+      sendSeconds: sent.seconds,
+      sendErrors: sent.errors,
+      indexed,
+      seconds: (tDone - t0) / 1000,
+      drainSeconds: (tDone - tSent) / 1000,
+      kernelDrops,
+      rejected,
+      cpuSeconds: cpu,
+      idleCpuPerSecond,
+      peakRss,
+      timedOut,
+    };
+  } finally {
+    await c.stop();
+    await dropDataStream(client, dataStream);
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(w[i] as number) : c.padStart(w[i] as number))).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  if (BUILD === 'compiled') {
+    log('compiling collector/src into bench/ingest/.cache/collector ...');
+    compileCollector();
+  }
+  const packets = Math.ceil(RECORDS / RECORDS_PER_PACKET);
+  const stream = buildStream(packets);
+  const es = await elasticsearch();
+  const client = createElasticsearchClient({ url: es.url, requestTimeoutMs: 120_000 });
+  try {
+    log(`ceiling: building the documents of ${k(CEILING_RECORDS)} records ...`);
+    const ceilingStream = stream.slice(0, Math.ceil(CEILING_RECORDS / RECORDS_PER_PACKET));
+    const { bodies, documents } = bulkBodies(ceilingStream);
+    const want = ceilingStream.length * RECORDS_PER_PACKET;
+    if (documents !== want) throw new Error(`the stream holds ${documents} records, not ${want}`);
+    // A fresh node is slow at first (JIT, caches): warm it up, unmeasured.
+    const warm = bodies.slice(0, Math.max(2, Math.ceil(bodies.length / 10)));
+    log(`warm-up: ${warm.length} bulk requests, not measured ...`);
+    await measureCeiling(client, `${PREFIX}-warmup`, warm, -1, CONCURRENCY);
+    const ceilingRun = async (n: number): Promise<CeilingResult> => {
+      log(
+        `ceiling ${n}: bulk-loading ${documents} documents, ${CONCURRENCY} requests in flight ...`,
+      );
+      const r = await measureCeiling(
+        client,
+        `${PREFIX}-ceiling${n}`,
+        bodies,
+        documents,
+        CONCURRENCY,
+      );
+      log(`ceiling ${n}: ${k(r.perSecond)} documents/s`);
+      return r;
+    };
+    // Measured before and after the collector's runs (the machine's load moves); the
+    // higher is the ceiling (the comparison that flatters Elasticsearch, not Sluice).
+    const before = await ceilingRun(1);
+    const runs: RunResult[] = [];
+    for (const [i, rate] of RATES.entries()) {
+      await sleep(2000); // let Elasticsearch settle (merges) between runs
+      runs.push(await run(client, es.url, stream, rate, i));
+    }
+    await sleep(2000);
+    const after = await ceilingRun(2);
+    const ceiling = before.perSecond >= after.perSecond ? before : after;
+
+    const out: string[] = [];
+    out.push('Sluice ingest benchmark: sluice collect, UDP to Elasticsearch');
+    out.push(`date        ${new Date().toISOString()}`);
+    out.push(
+      `cpu         ${cpus()[0]?.model ?? '?'} (${cpus().length} CPUs), load avg ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    out.push(`kernel      Linux ${release()}`);
+    out.push(
+      `node        ${process.version}; collector: ${
+        {
+          dist: 'collector/bin/sluice.js (collector/dist)',
+          compiled: 'collector/src compiled now (tsc, its build settings) into bench/ingest/.cache',
+          source: 'collector/src through tsx',
+        }[BUILD]
+      }, default configuration${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
+    );
+    out.push(`elastic     Elasticsearch ${es.version} at ${es.url} (single node)`);
+    out.push(
+      `stream      ${RECORDS_PER_PACKET} records per datagram, NetFlow v9 and IPFIX alternating, 2 exporters, ${packets} datagrams, ${packets * RECORDS_PER_PACKET} records`,
+    );
+    out.push('');
+    out.push(
+      `Elasticsearch ceiling: ${ceiling.documents} documents bulk-loaded directly, ${ceiling.requests} requests, ${ceiling.concurrency} in flight, ${(ceiling.bodyBytes / ceiling.documents).toFixed(0)} B per action + document: before the runs ${before.seconds.toFixed(1)} s = ${k(before.perSecond)} docs/s, after them ${after.seconds.toFixed(1)} s = ${k(after.perSecond)} docs/s; ceiling = the higher`,
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'run',
+          'sent',
+          'send s',
+          'indexed',
+          'rec/s indexed',
+          'drain s',
+          'loss',
+          'kernel drops',
+          'rejected',
+          'CPU s',
+          'CPU s / M rec',
+          'idle CPU',
+          'peak RSS',
+          'vs ceiling',
+          'vs bound',
+        ],
+        runs.map((r) => [
+          r.label + (r.timedOut ? ' (stalled)' : ''),
+          String(r.sentRecords),
+          r.sendSeconds.toFixed(1),
+          String(r.indexed),
+          k(r.indexed / r.seconds),
+          r.drainSeconds.toFixed(1),
+          String(r.sentRecords - r.indexed),
+          String(r.kernelDrops),
+          String(r.rejected),
+          r.cpuSeconds.toFixed(1),
+          ((r.cpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(1),
+          `${(r.idleCpuPerSecond * 100).toFixed(1)}%`,
+          mib(r.peakRss),
+          `${((r.indexed / r.seconds / ceiling.perSecond) * 100).toFixed(0)}%`,
+          `${((r.indexed / r.seconds / Math.min(r.rate ?? Number.POSITIVE_INFINITY, ceiling.perSecond)) * 100).toFixed(0)}%`,
+        ]),
+      ),
+    );
+    out.push('');
+    out.push(
+      '  rec/s indexed = records indexed / (first send to last record searchable, polled every 0.5 s); drain = last send to that',
+    );
+    out.push(
+      '  loss = sent - indexed (data stream count); kernel drops = datagrams (30 records each) dropped on the collector socket',
+    );
+    out.push(
+      '  CPU = utime + stime of the collector process (all threads) over the run; idle CPU = the same, idle, over 3 s before it',
+    );
+    out.push('  peak RSS = VmHWM of the collector process (a fresh one per run)');
+    out.push('  vs bound = rec/s indexed / the lower of the send rate and the ceiling');
+    out.push('');
+    const full = runs.find((r) => r.rate === undefined);
+    if (full) {
+      const ratio = full.indexed / full.seconds / ceiling.perSecond;
+      const lossless = full.sentRecords === full.indexed;
+      out.push(
+        `target      full speed within 10% of the ceiling with zero loss: ${(ratio * 100).toFixed(0)}% of the ceiling, loss ${full.sentRecords - full.indexed}: ${ratio >= 0.9 && lossless ? 'met' : 'NOT met'}`,
+      );
+    }
+    const at50k = runs.find((r) => r.rate === 50_000);
+    if (at50k) {
+      out.push(
+        `target      RSS under 300 MB at 50,000 records/s: peak ${mib(at50k.peakRss)} (${(at50k.peakRss / 1e6).toFixed(0)} MB): ${at50k.peakRss < 300e6 ? 'met' : 'NOT met'}; loss ${at50k.sentRecords - at50k.indexed}`,
+      );
+    }
+    out.push(`\ntotal ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    await client.close();
+    await es.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,37 @@
+// What the kernel knows about the collector process: CPU time (all its threads: the
+// decode workers, libuv's pool, V8's GC helpers), memory, and its UDP socket's drops.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readUdpDrops } from '../../collector/src/metrics/procnet.js';
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * utime + stime of a process, seconds: /proc/PID/stat sums every thread of the process
+ * (proc(5): fields 14 and 15, counted after the parenthesised command name).
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // f[0] is field 3 (state), so field N is f[N - 3].
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** A `kB` line of /proc/PID/status (VmHWM: peak RSS, VmRSS: now), in bytes. */
+export function statusBytes(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+/** Datagrams the kernel dropped on the UDP socket(s) bound to this port (both families). */
+export async function udpDrops(port: number): Promise<number> {
+  return (await readUdpDrops(new Set([port]))).reduce((a, d) => a + d.drops, 0);
+}
