@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import {
-  type ExpectedFlow,
   elasticsearchForTests,
   mixedFlows,
   needServer,
@@ -28,6 +27,7 @@ import {
 import pino from 'pino';
 import { Collector } from '../src/collect/collector.js';
 import { resolveConfig, validateConfig } from '../src/config/load.js';
+import { type FlowDoc, isIcmp, keyOfDoc, keyOfFlow } from './support/flow-keys.js';
 
 const T0 = Date.UTC(2024, 4, 2, 9, 0, 0);
 
@@ -102,28 +102,6 @@ const CASES: Case[] = [
   { name: 'pmacct nfprobe IPFIX', version: 10, bytes: 'ip', run: nfprobe(10) },
 ];
 
-const isIcmp = (p: number) => p === 1 || p === 58;
-
-function keyOfFlow(f: ExpectedFlow): string {
-  const a = isIcmp(f.protocol) ? `t${f.icmpType}` : f.srcPort;
-  const b = isIcmp(f.protocol) ? `c${f.icmpCode}` : f.dstPort;
-  return `${f.src} ${a} > ${f.dst} ${b} p${f.protocol}`;
-}
-
-interface Doc {
-  source?: { ip?: string; port?: number };
-  destination?: { ip?: string; port?: number };
-  network?: { iana_number?: string; bytes?: number; packets?: number };
-  icmp?: { type?: number; code?: number };
-}
-
-function keyOfDoc(d: Doc): string {
-  const p = Number(d.network?.iana_number);
-  const a = isIcmp(p) ? `t${d.icmp?.type}` : d.source?.port;
-  const b = isIcmp(p) ? `c${d.icmp?.code}` : d.destination?.port;
-  return `${d.source?.ip} ${a} > ${d.destination?.ip} ${b} p${p}`;
-}
-
 /** Sum of a Prometheus series over every label set. */
 function metricSum(text: string, name: string): number {
   return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
@@ -196,7 +174,7 @@ for (const c of CASES) {
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(await countFlows(), want, `${c.name}: flow documents = generated flows`);
 
-    const res = await client.search<Doc>({
+    const res = await client.search<FlowDoc>({
       index: dataStream,
       size: 10_000,
       query: {
@@ -204,16 +182,16 @@ for (const c of CASES) {
       },
       _source: ['source', 'destination', 'network', 'icmp'],
     });
-    const byKey = new Map<string, Doc[]>();
+    const byKey = new Map<string, FlowDoc[]>();
     for (const h of res.hits.hits) {
-      const d = h._source as Doc;
+      const d = h._source as FlowDoc;
       byKey.set(keyOfDoc(d), [...(byKey.get(keyOfDoc(d)) ?? []), d]);
     }
     for (const f of generated.flows) {
       const k = keyOfFlow(f);
       const docs = byKey.get(k) ?? [];
       assert.equal(docs.length, 1, `${c.name}: ${k} indexed once`);
-      const d = docs[0] as Doc;
+      const d = docs[0] as FlowDoc;
       assert.equal(d.network?.packets, f.packets, `${c.name}: ${k} packets`);
       const bytes = c.bytes === 'ip' ? f.bytes : f.linkPayloadBytes;
       assert.equal(d.network?.bytes, bytes, `${c.name}: ${k} bytes (${c.bytes})`);

@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
 import {
-  type ExpectedFlow,
   type ExportCapture,
   elasticsearchForTests,
   mixedFlows,
@@ -35,6 +34,7 @@ import { Collector } from '../src/collect/collector.js';
 import { resolveConfig, validateConfig } from '../src/config/load.js';
 import { FlowDecoder } from '../src/flow/decoder.js';
 import type { FlowRecord } from '../src/flow/record.js';
+import { type FlowDoc, isIcmp, keyOfDoc, keyOfFlow } from './support/flow-keys.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -106,28 +106,6 @@ async function resend(source: string, cap: ExportCapture, port: number): Promise
   } finally {
     s.close();
   }
-}
-
-const isIcmp = (p: number) => p === 1 || p === 58;
-
-function keyOfFlow(f: ExpectedFlow): string {
-  const a = isIcmp(f.protocol) ? `t${f.icmpType}` : f.srcPort;
-  const b = isIcmp(f.protocol) ? `c${f.icmpCode}` : f.dstPort;
-  return `${f.src} ${a} > ${f.dst} ${b} p${f.protocol}`;
-}
-
-interface Doc {
-  source?: { ip?: string; port?: number };
-  destination?: { ip?: string; port?: number };
-  network?: { iana_number?: string; bytes?: number; packets?: number };
-  icmp?: { type?: number; code?: number };
-}
-
-function keyOfDoc(d: Doc): string {
-  const p = Number(d.network?.iana_number);
-  const a = isIcmp(p) ? `t${d.icmp?.type}` : d.source?.port;
-  const b = isIcmp(p) ? `c${d.icmp?.code}` : d.destination?.port;
-  return `${d.source?.ip} ${a} > ${d.destination?.ip} ${b} p${p}`;
 }
 
 const quiet = pino({ level: 'silent' });
@@ -224,7 +202,7 @@ test('collect: softflowd and pmacct exports of generated traffic, through a runn
 
   // (a) values: each generated flow exactly once per exporter, with the generator's totals.
   for (const s of sent) {
-    const res = await client.search<Doc>({
+    const res = await client.search<FlowDoc>({
       index: dataStream,
       size: 10_000,
       query: {
@@ -237,9 +215,9 @@ test('collect: softflowd and pmacct exports of generated traffic, through a runn
       },
       _source: ['source', 'destination', 'network', 'icmp'],
     });
-    const byKey = new Map<string, Doc[]>();
+    const byKey = new Map<string, FlowDoc[]>();
     for (const h of res.hits.hits) {
-      const d = h._source as Doc;
+      const d = h._source as FlowDoc;
       const k = keyOfDoc(d);
       byKey.set(k, [...(byKey.get(k) ?? []), d]);
     }
@@ -248,7 +226,7 @@ test('collect: softflowd and pmacct exports of generated traffic, through a runn
       const k = keyOfFlow(f);
       const docs = byKey.get(k) ?? [];
       assert.equal(docs.length, 1, `${s.c.name}: ${k} indexed once`);
-      const d = docs[0] as Doc;
+      const d = docs[0] as FlowDoc;
       assert.equal(d.network?.packets, f.packets, `${s.c.name}: ${k} packets`);
       const bytes = s.c.bytes === 'ip' ? f.bytes : f.linkPayloadBytes;
       assert.equal(d.network?.bytes, bytes, `${s.c.name}: ${k} bytes (${s.c.bytes})`);
