@@ -62,6 +62,7 @@ function flagValues(mask: number): number[] {
 const CONSTRUCTS: [string, FilterQuery][] = [
   ['', { match_all: {} }],
   ['any', { match_all: {} }],
+  ['( )', { match_all: {} }],
   ['ip 10.0.0.1', ip((f) => term(f, '10.0.0.1'))],
   ['host 10.0.0.1', ip((f) => term(f, '10.0.0.1'))],
   ['src ip 10.0.0.1', term('source.ip', '10.0.0.1')],

@@ -4,6 +4,8 @@
  * needs no extra step; `parse.ts` turns it into a parser once, at module load.
  *
  * Precedence, loosest first: `or` (`||`), `and` (`&&`), `not` (`!`); parentheses group.
+ * Like an empty filter, empty parentheses match everything: a dashboard that writes
+ * `(${filter}) and ...` keeps working when its filter box is cleared.
  * Keywords are case-insensitive. `#` starts a comment that runs to the end of the line.
  * The actions build the nodes of `ast.ts`; values keep their text and offset, and are
  * validated by the compiler (so errors can say what the value should have been).
@@ -23,7 +25,7 @@ Not
   / Primary
 
 Primary
-  = "(" _ e:Or _ ")" { return e; }
+  = "(" _ e:Or? _ ")" { return e ?? { type: 'any' }; }
   / Primitive
 
 OrOp '"or"'
