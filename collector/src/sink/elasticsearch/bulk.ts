@@ -21,6 +21,14 @@ import type { Client } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import {
+  asBytes,
+  type BodyDocument,
+  bodyBytes,
+  buildBulkBody,
+  hasLineBreak,
+  sourceText,
+} from './bulk-body.js';
+import {
   type DeadLetterEntry,
   type DeadLetterError,
   DeadLetterFile,
@@ -33,8 +41,11 @@ import { DEFAULT_DATA_STREAM } from './template.js';
 export interface BulkItem {
   /** Deterministic `_id` (derived from the journal position). */
   id: string;
-  /** The document as JSON text (`serializeDocument`). */
-  source: string;
+  /**
+   * The document as UTF-8 JSON bytes (the decode workers' output: kept as given, a view is
+   * fine) or as JSON text (`serializeDocument`; encoded once here).
+   */
+  source: Uint8Array | string;
   /** Journal position; non-decreasing in the order items are added. */
   position: bigint;
 }
@@ -144,16 +155,18 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 2;
 
-interface Entry {
+const NO_BYTES = new Uint8Array(0);
+
+interface Entry extends BodyDocument {
   readonly id: string;
+  readonly idJson: string;
   readonly position: bigint;
   /**
-   * The action line plus the document as sent; emptied when done. The document alone is
-   * `text.slice(sourceStart, -1)` (kept once: a second copy per document doubled the
-   * memory the indexer holds, see bench/ingest).
+   * The document's bytes, kept once until done (then emptied); the action line is
+   * written into the body when a request is built. Text only for a dead letter.
    */
-  text: string;
-  readonly sourceStart: number;
+  source: Uint8Array;
+  /** Action line + document + line break: its size in a request body. */
   readonly bytes: number;
   readonly seq: number;
   done: boolean;
@@ -377,25 +390,23 @@ export class BulkIndexer {
     }
     this.lastAddedPosition = item.position;
     this.counters.added += 1;
-    let source = item.source;
+    let source = asBytes(item.source);
     // A raw line break would split the document across NDJSON lines.
     let invalid: DeadLetterError | undefined;
-    if (source.includes('\n') || source.includes('\r')) {
+    if (hasLineBreak(source)) {
       try {
-        source = JSON.stringify(JSON.parse(source));
+        source = Buffer.from(JSON.stringify(JSON.parse(sourceText(source))), 'utf8');
       } catch (err) {
         invalid = { type: 'invalid_json', reason: (err as Error).message };
       }
     }
-    const action = `{"create":{"_id":${JSON.stringify(item.id)}}}\n`;
+    const idJson = JSON.stringify(item.id);
     const entry: Entry = {
       id: item.id,
+      idJson,
       position: item.position,
-      // Left unflattened (a rope of the two parts): no copy of the document until the
-      // request body is joined.
-      text: `${action}${source}\n`,
-      sourceStart: action.length,
-      bytes: Buffer.byteLength(action) + Buffer.byteLength(source) + 1,
+      source,
+      bytes: bodyBytes(idJson, source),
       seq: this.seq++,
       done: false,
     };
@@ -569,8 +580,8 @@ export class BulkIndexer {
   }
 
   private async send(batch: Entry[]): Promise<void> {
-    const body = batch.map((e) => e.text).join('');
-    const bytes = batch.reduce((n, e) => n + e.bytes, 0);
+    const body = buildBulkBody(batch);
+    const bytes = body.length;
     const controller = new AbortController();
     this.controllers.add(controller);
     const started = performance.now();
@@ -809,7 +820,8 @@ export class BulkIndexer {
       position: entry.position.toString(),
       status,
       error,
-      source: entrySource(entry.text.slice(entry.sourceStart, -1)),
+      // The one place a document becomes text again.
+      source: entrySource(sourceText(entry.source)),
     }));
     try {
       await this.deadLetter.append(lines);
@@ -859,7 +871,7 @@ export class BulkIndexer {
     entry.done = true;
     this.queuedBytes -= entry.bytes;
     // Done documents may wait in the checkpoint queue behind a slow one: keep them small.
-    entry.text = '';
+    entry.source = NO_BYTES;
   }
 
   private settle(): void {
