@@ -27,7 +27,8 @@ function fakeClient(status: (docIndex: number) => number): { client: Client; bod
     transport: {
       request: async (params: { bulkBody: unknown }) => {
         assert.ok(Buffer.isBuffer(params.bulkBody), 'the body goes out as a Buffer');
-        const body = params.bulkBody as Buffer;
+        // A copy: the indexer builds its next request in the same buffer once answered.
+        const body = Buffer.from(params.bulkBody as Buffer);
         bodies.push(body);
         const lines = body.toString('utf8').split('\n');
         const items = [];

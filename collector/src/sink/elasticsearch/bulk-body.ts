@@ -47,11 +47,17 @@ export function sourceText(source: Uint8Array): string {
   return Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
 }
 
-/** The body of one `_bulk` request with `create` actions for `docs`, in order. */
-export function buildBulkBody(docs: readonly BodyDocument[]): Buffer {
+/**
+ * The body of one `_bulk` request with `create` actions for `docs`, in order: written into
+ * `into` (a view of its start is returned) when it is large enough, else into a new Buffer.
+ */
+export function buildBulkBody(docs: readonly BodyDocument[], into?: Buffer): Buffer {
   let total = 0;
   for (const d of docs) total += d.bytes;
-  const body = Buffer.allocUnsafe(total);
+  const body =
+    into !== undefined && into.length >= total
+      ? into.subarray(0, total)
+      : Buffer.allocUnsafe(total);
   let off = 0;
   for (const d of docs) {
     off += ACTION_START.copy(body, off);
