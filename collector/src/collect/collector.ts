@@ -5,6 +5,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { type RunningApi, startApi } from '../api/server.js';
 import type { CollectConfig } from '../config/load.js';
+import type { ExporterStats } from '../flow/decoder.js';
 import { ExporterGate } from '../ingest/gate.js';
 import { readCheckpoint, writeCheckpoint } from '../ingest/journal/checkpoint.js';
 import { JournalReader } from '../ingest/journal/reader.js';
@@ -74,6 +75,8 @@ export class Collector {
   private indexer: Indexer | undefined;
   private stopping = false;
   private readonly templatesPath: string;
+  /** Per-exporter decode stats as increments for the metrics (batches and expiry). */
+  private readonly deltas: StatsDeltas;
   private readonly checkpointPath: string;
 
   private constructor(
@@ -87,6 +90,7 @@ export class Collector {
     private readonly instance: string,
     private api: RunningApi | undefined = undefined,
   ) {
+    this.deltas = new StatsDeltas(metrics.self);
     this.templatesPath = join(config.dataDir, 'templates.json');
     this.checkpointPath = join(config.dataDir, 'checkpoint.json');
   }
@@ -107,17 +111,24 @@ export class Collector {
     }
     const saved = loadTemplates(join(config.dataDir, 'templates.json'));
     if (!saved.ok) log.warn({ error: saved.error }, 'templates: starting without saved state');
-    const pool = DecodePool.start(config.workers, {
-      templateLimits: {
-        maxTemplatesPerExporter: config.limits.maxTemplatesPerExporter,
-        maxPendingBytesPerExporter: config.limits.maxPendingBytesPerExporter,
-        pendingTtlMs: config.limits.pendingTemplateWaitMs,
-        maxExporters: config.limits.maxExporters,
+    // Stats the workers report on their own (template misses after expiry) go to the
+    // same per-exporter deltas as those of decoded batches, once the collector exists.
+    let reportStats: (s: [string, ExporterStats][]) => void = () => {};
+    const pool = DecodePool.start(
+      config.workers,
+      {
+        templateLimits: {
+          maxTemplatesPerExporter: config.limits.maxTemplatesPerExporter,
+          maxPendingBytesPerExporter: config.limits.maxPendingBytesPerExporter,
+          pendingTtlMs: config.limits.pendingTemplateWaitMs,
+          maxExporters: config.limits.maxExporters,
+        },
+        samplingDefault: config.sampling.defaultRate,
+        samplingOverrides: [...config.sampling.overrides],
+        templates: saved.ok ? saved.snapshot : undefined,
       },
-      samplingDefault: config.sampling.defaultRate,
-      samplingOverrides: [...config.sampling.overrides],
-      templates: saved.ok ? saved.snapshot : undefined,
-    });
+      (s) => reportStats(s),
+    );
     const es = config.elasticsearch;
     const esConfig = {
       url: es.url,
@@ -164,6 +175,7 @@ export class Collector {
       'elasticsearch',
     );
     const c = new Collector(config, log, writer, pool, client, bulk, metrics, instance);
+    reportStats = (s) => c.deltas.apply(s);
     c.checkpoint = readCheckpoint(c.checkpointPath)?.position ?? 0;
     if (c.checkpoint > writer.head) {
       log.warn(
@@ -281,7 +293,7 @@ export class Collector {
 
   /** Installs the index template (retrying while Elasticsearch is away), then indexes. */
   private startIndexing(): void {
-    const deltas = new StatsDeltas(this.metrics.self);
+    const deltas = this.deltas;
     const reader = new JournalReader(join(this.config.dataDir, 'journal'), this.checkpoint);
     const indexer = new Indexer(
       reader,

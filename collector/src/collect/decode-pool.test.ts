@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PCAPS_DIR } from '@sluice/testkit';
+import { Bytes, ipfixMessage, set } from '../../test/support/wire.js';
+import type { ExporterStats } from '../flow/decoder.js';
 import { FlowDecoder } from '../flow/decoder.js';
 import { serializeDocument, toDocument } from '../flow/document.js';
 import { datagramsFromCaptures } from '../ingest/capture-source.js';
@@ -61,7 +63,9 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
   const half = Math.floor(entries.length / 2);
   const a = await pool.decode(entries.slice(0, half));
   const b = await pool.decode(entries.slice(half));
-  const got = [...a.docs, ...b.docs];
+  // Documents come back as bytes, one buffer per batch and worker: each must decode to
+  // exactly the text the in-process decoder and document builder give.
+  const got = [...a.docs, ...b.docs].map((docs) => docs.map((d) => d.toString('utf8')));
   assert.equal(got.length, want.length);
   assert.deepEqual(got, want);
   const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.records, 0);
@@ -104,4 +108,53 @@ test('decode pool: a worker that is gone fails its requests at once instead of l
   await new Promise((r) => setTimeout(r, 50));
   assert.match(pool.failure(0)?.message ?? '', /decode worker 0 exited/);
   await assert.rejects(pool.decode([entry]), /decode worker 0 exited/, 'rejected, not pending');
+});
+
+test('decode pool: template misses found when held data expires are reported at once, not at the next datagram', async (t) => {
+  const reports: [string, ExporterStats][][] = [];
+  const pool = DecodePool.start(
+    1,
+    {
+      templateLimits: {
+        maxTemplatesPerExporter: 10,
+        maxPendingBytesPerExporter: 1 << 16,
+        pendingTtlMs: 500,
+        maxExporters: 10,
+      },
+      samplingDefault: undefined,
+      samplingOverrides: [],
+      templates: undefined,
+    },
+    (s) => reports.push(s),
+  );
+  t.after(() => pool.close());
+  // Two IPFIX messages whose data set (template 256) has no template: held, not decoded.
+  const data = set(256, new Bytes().ip4('10.0.0.1').ip4('10.0.0.2').u64(1000n).u64(10n).bytes());
+  const entries: JournalEntry[] = [0, 1].map((i) => ({
+    bytes: ipfixMessage([data]),
+    exporter: '192.0.2.9',
+    exporterPort: 4739,
+    localPort: 4739,
+    receivedMs: 1_000,
+    position: i * 100,
+    size: 1,
+  }));
+  const batch = await pool.decode(entries);
+  assert.deepEqual(batch.docs, [[], []], 'held: no documents yet');
+  assert.equal(batch.stats[0]?.[1].errors.template_missing ?? 0, 0, 'not missing yet');
+
+  // Not yet past the TTL: nothing expires, nothing is reported (a snapshot asked after
+  // the expiry comes back after anything the expiry would have posted).
+  pool.expire(1_400);
+  await pool.snapshot();
+  assert.equal(reports.length, 0);
+
+  // Past the TTL, with no datagram from the exporter after it: reported on its own,
+  // before the answer to a request made after the expiry (one worker answers in order).
+  pool.expire(1_600);
+  await pool.snapshot();
+  assert.equal(reports.length, 1);
+  const [exporter, stats] = reports[0]?.[0] ?? [];
+  assert.equal(exporter, '192.0.2.9');
+  assert.equal(stats?.errors.template_missing, 2);
 });

@@ -16,8 +16,11 @@ function hash(s: string): number {
 }
 
 export interface DecodedBatch {
-  /** Documents per entry, in the order the entries were given. */
-  docs: string[][];
+  /**
+   * Documents per entry, in the order the entries were given: each the UTF-8 JSON bytes
+   * of one document, a view into the buffer its worker transferred (not a copy).
+   */
+  docs: Buffer[][];
   aggregates: FlowTotals[];
   stats: [string, ExporterStats][];
 }
@@ -61,10 +64,21 @@ export class DecodePool {
   private closing = false;
   private nextId = 1;
 
-  private constructor(readonly size: number) {}
+  private constructor(
+    readonly size: number,
+    private readonly onStats: ((s: [string, ExporterStats][]) => void) | undefined,
+  ) {}
 
-  static start(size: number, init: WorkerInit): DecodePool {
-    const pool = new DecodePool(size);
+  /**
+   * `onStats` receives the stats a worker reports on its own (after expiring held data:
+   * template misses); the stats of decoded batches come with the batch instead.
+   */
+  static start(
+    size: number,
+    init: WorkerInit,
+    onStats?: (s: [string, ExporterStats][]) => void,
+  ): DecodePool {
+    const pool = new DecodePool(size, onStats);
     for (let i = 0; i < size; i++) {
       const w = spawnWorker();
       w.on('message', (msg: FromWorker) => pool.settle(msg));
@@ -87,6 +101,10 @@ export class DecodePool {
   }
 
   private settle(msg: FromWorker): void {
+    if (msg.type === 'stats') {
+      this.onStats?.(msg.stats);
+      return;
+    }
     const p = this.pending.get(msg.id);
     if (!p) return;
     this.pending.delete(msg.id);
@@ -132,7 +150,7 @@ export class DecodePool {
     entries.forEach((e, i) => {
       groups[this.workerFor(e.exporter)]?.push(i);
     });
-    const docs: string[][] = new Array(entries.length);
+    const docs: Buffer[][] = new Array(entries.length);
     const aggregates: FlowTotals[] = [];
     const stats: [string, ExporterStats][] = [];
     await Promise.all(
@@ -164,9 +182,17 @@ export class DecodePool {
           [data.buffer],
         );
         if (reply.type !== 'decoded') return;
-        reply.docs.forEach((d, k) => {
-          docs[idx[k] as number] = d;
-        });
+        const { bytes, docOffsets, docCounts } = reply;
+        let doc = 0;
+        for (let k = 0; k < idx.length; k++) {
+          const n = docCounts[k] as number;
+          const list: Buffer[] = new Array(n);
+          for (let j = 0; j < n; j++, doc++) {
+            const start = docOffsets[doc] as number;
+            list[j] = Buffer.from(bytes, start, (docOffsets[doc + 1] as number) - start);
+          }
+          docs[idx[k] as number] = list;
+        }
         aggregates.push(...reply.aggregates);
         stats.push(...reply.stats);
       }),

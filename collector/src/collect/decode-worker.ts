@@ -1,13 +1,22 @@
 // A decode worker: owns the template state of the exporters hashed to it, turns journal
 // entries into bulk-ready documents, and sums flow counts for the metrics.
 import { parentPort } from 'node:worker_threads';
-import { FlowDecoder } from '../flow/decoder.js';
-import { documentText } from '../flow/document.js';
+import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
+import { writeDocument } from '../flow/document.js';
+import { JsonOut } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
 import type { FlowTotals } from '../metrics/flows.js';
-import type { DecodeRequest, DecodeResponse, FromWorker, ToWorker } from './messages.js';
+import type {
+  DecodeRequest,
+  DecodeResponse,
+  FromWorker,
+  StatsReport,
+  ToWorker,
+} from './messages.js';
 
 let decoder = new FlowDecoder();
+/** Where a batch's documents are written (reused: it grows to the largest batch once). */
+const out = new JsonOut(1 << 20);
 
 function wellKnownPort(r: FlowRecord): number | undefined {
   const ports = [r.srcPort, r.dstPort].filter((p): p is number => p !== undefined && p < 1024);
@@ -20,22 +29,25 @@ function aggregateKey(r: FlowRecord, wk: number | undefined): string {
 
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
-  const docs: string[][] = [];
+  out.reset();
+  const docOffsets: number[] = [0];
+  const docCounts = new Uint32Array(req.positions.length);
   const agg = new Map<string, FlowTotals>();
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
     const exporter = req.exporters[i] as string;
     touched.add(exporter);
-    const out = decoder.decode({
+    const decoded = decoder.decode({
       bytes: data.subarray(req.offsets[i] as number, req.offsets[i + 1] as number),
       exporter,
       exporterPort: req.exporterPorts[i] as number,
       receivedMs: req.receivedMs[i] as number,
     });
-    const lines: string[] = new Array(out.records.length);
-    for (let k = 0; k < out.records.length; k++) {
-      const r = out.records[k] as FlowRecord;
-      lines[k] = documentText(r);
+    docCounts[i] = decoded.records.length;
+    for (let k = 0; k < decoded.records.length; k++) {
+      const r = decoded.records[k] as FlowRecord;
+      writeDocument(out, r);
+      docOffsets.push(out.pos);
       if (r.kind !== 'flow') continue;
       const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
       const wk = wellKnownPort(r);
@@ -61,19 +73,44 @@ function decode(req: DecodeRequest): DecodeResponse {
       a.packets += ((r.packets ?? 0) + (r.reversePackets ?? 0)) * rate;
       a.records += 1;
     }
-    docs.push(lines);
   }
-  const all = decoder.exporterStats();
   return {
     type: 'decoded',
     id: req.id,
-    docs,
+    // One copy of exactly the bytes written, into a buffer of its own that is then
+    // transferred (the writer's buffer stays here for the next batch).
+    bytes: out.bytes.slice(0, out.pos).buffer,
+    docOffsets: Uint32Array.from(docOffsets),
+    docCounts,
     aggregates: [...agg.values()],
-    stats: [...touched].flatMap((e) => {
-      const s = all.get(e);
-      return s ? [[e, s] as [string, typeof s]] : [];
-    }),
+    stats: statsOf(touched),
   };
+}
+
+function statsOf(exporters: Iterable<string>): [string, ExporterStats][] {
+  const all = decoder.exporterStats();
+  const list: [string, ExporterStats][] = [];
+  for (const e of exporters) {
+    const s = all.get(e);
+    if (s) list.push([e, s]);
+  }
+  return list;
+}
+
+/**
+ * Expires held data whose template never came and returns the stats of the exporters it
+ * counted template misses against (empty when none expired).
+ */
+function expire(nowMs: number): StatsReport | undefined {
+  const missing = (s: ExporterStats): number => s.errors.template_missing ?? 0;
+  const before = new Map<string, number>();
+  for (const [e, s] of decoder.exporterStats()) before.set(e, missing(s));
+  if (decoder.expire(nowMs) === 0) return undefined;
+  const touched: string[] = [];
+  for (const [e, s] of decoder.exporterStats()) {
+    if (missing(s) !== (before.get(e) ?? 0)) touched.push(e);
+  }
+  return touched.length > 0 ? { type: 'stats', stats: statsOf(touched) } : undefined;
 }
 
 const port = parentPort;
@@ -99,15 +136,21 @@ port.on('message', (msg: ToWorker) => {
         if (i.templates) decoder.restoreTemplates(i.templates);
         return;
       }
-      case 'decode':
-        reply = decode(msg);
-        break;
+      case 'decode': {
+        const r = decode(msg);
+        port.postMessage(r, [r.bytes, r.docOffsets.buffer as ArrayBuffer]);
+        return;
+      }
       case 'snapshot':
         reply = { type: 'snapshot', id: msg.id, snapshot: decoder.snapshotTemplates() };
         break;
-      case 'expire':
-        decoder.expire(msg.nowMs);
-        return;
+      case 'expire': {
+        // Reported now: the misses would otherwise wait for the exporter's next datagram.
+        const report = expire(msg.nowMs);
+        if (report === undefined) return;
+        reply = report;
+        break;
+      }
     }
   } catch (err) {
     reply = {

@@ -27,9 +27,9 @@ function startPool(): DecodePool {
 
 /** A sink held in memory, for this unit: confirms items only when told to. */
 class HeldSink implements DocumentSink {
-  items: { id: string; source: string; position: number }[] = [];
+  items: { id: string; source: Uint8Array | string; position: number }[] = [];
   confirmed = -1;
-  add(item: { id: string; source: string; position: number }): void {
+  add(item: { id: string; source: Uint8Array | string; position: number }): void {
     this.items.push(item);
   }
   async waitForCapacity(): Promise<void> {}

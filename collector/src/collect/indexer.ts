@@ -18,7 +18,8 @@ export const READ_BYTES = 64 * 1024;
 
 /** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
 export interface DocumentSink {
-  add(item: { id: string; source: string; position: number }): void;
+  /** `source`: the document's UTF-8 JSON bytes (from a decode worker) or its text. */
+  add(item: { id: string; source: Uint8Array | string; position: number }): void;
   /** Resolves when the sink can take more (back-pressure: records wait in the journal). */
   waitForCapacity(): Promise<void>;
   /** Every item with a position <= this is done (indexed, duplicate or dead-lettered); -1 if none. */

@@ -33,8 +33,15 @@ export interface DecodeRequest {
 export interface DecodeResponse {
   type: 'decoded';
   id: number;
-  /** Per entry, the NDJSON documents it produced (in record order). */
-  docs: string[][];
+  /**
+   * Every document of the batch as UTF-8 JSON, back to back, entry by entry in record
+   * order (transferred, not copied: no string per document crosses the threads).
+   */
+  bytes: ArrayBuffer;
+  /** Document k is `bytes[docOffsets[k], docOffsets[k + 1])` (length documents + 1). */
+  docOffsets: Uint32Array;
+  /** Per entry, how many documents it produced. */
+  docCounts: Uint32Array;
   aggregates: FlowTotals[];
   /** Cumulative stats of the exporters seen in this batch. */
   stats: [string, ExporterStats][];
@@ -46,7 +53,17 @@ export type ToWorker =
   | { type: 'snapshot'; id: number }
   | { type: 'expire'; nowMs: number };
 
+/**
+ * Unasked: stats of the exporters whose held data expired (template misses), sent right
+ * after an `expire` so the metrics show them without waiting for the next datagram.
+ */
+export interface StatsReport {
+  type: 'stats';
+  stats: [string, ExporterStats][];
+}
+
 export type FromWorker =
   | DecodeResponse
+  | StatsReport
   | { type: 'snapshot'; id: number; snapshot: TemplateSnapshot }
   | { type: 'error'; id: number; message: string };

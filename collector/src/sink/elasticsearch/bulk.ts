@@ -21,6 +21,14 @@ import type { Client } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import {
+  asBytes,
+  type BodyDocument,
+  bodyBytes,
+  buildBulkBody,
+  hasLineBreak,
+  sourceText,
+} from './bulk-body.js';
+import {
   type DeadLetterEntry,
   type DeadLetterError,
   DeadLetterFile,
@@ -33,8 +41,11 @@ import { DEFAULT_DATA_STREAM } from './template.js';
 export interface BulkItem {
   /** Deterministic `_id` (derived from the journal position). */
   id: string;
-  /** The document as JSON text (`serializeDocument`). */
-  source: string;
+  /**
+   * The document as UTF-8 JSON bytes (the decode workers' output: kept as given, a view is
+   * fine) or as JSON text (`serializeDocument`; encoded once here).
+   */
+  source: Uint8Array | string;
   /** Journal position; non-decreasing in the order items are added. */
   position: bigint;
 }
@@ -144,16 +155,18 @@ export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 2;
 
-interface Entry {
+const NO_BYTES = new Uint8Array(0);
+
+interface Entry extends BodyDocument {
   readonly id: string;
+  readonly idJson: string;
   readonly position: bigint;
   /**
-   * The action line plus the document as sent; emptied when done. The document alone is
-   * `text.slice(sourceStart, -1)` (kept once: a second copy per document doubled the
-   * memory the indexer holds, see bench/ingest).
+   * The document's bytes, kept once until done (then emptied); the action line is
+   * written into the body when a request is built. Text only for a dead letter.
    */
-  text: string;
-  readonly sourceStart: number;
+  source: Uint8Array;
+  /** Action line + document + line break: its size in a request body. */
   readonly bytes: number;
   readonly seq: number;
   done: boolean;
@@ -309,6 +322,12 @@ export class BulkIndexer {
   private queuedBytes = 0;
   private inFlight = 0;
   private readonly controllers = new Set<AbortController>();
+  /**
+   * Body buffers of `flushBytes` to build requests in, reused: a fresh 5 MiB buffer per
+   * request is memory outside V8's heap, and its churn made V8 collect more often (with
+   * Elasticsearch slow and the queue full, +20 % CPU; see bench/ingest).
+   */
+  private readonly spareBodies: Buffer[] = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   private due = false;
@@ -377,25 +396,23 @@ export class BulkIndexer {
     }
     this.lastAddedPosition = item.position;
     this.counters.added += 1;
-    let source = item.source;
+    let source = asBytes(item.source);
     // A raw line break would split the document across NDJSON lines.
     let invalid: DeadLetterError | undefined;
-    if (source.includes('\n') || source.includes('\r')) {
+    if (hasLineBreak(source)) {
       try {
-        source = JSON.stringify(JSON.parse(source));
+        source = Buffer.from(JSON.stringify(JSON.parse(sourceText(source))), 'utf8');
       } catch (err) {
         invalid = { type: 'invalid_json', reason: (err as Error).message };
       }
     }
-    const action = `{"create":{"_id":${JSON.stringify(item.id)}}}\n`;
+    const idJson = JSON.stringify(item.id);
     const entry: Entry = {
       id: item.id,
+      idJson,
       position: item.position,
-      // Left unflattened (a rope of the two parts): no copy of the document until the
-      // request body is joined.
-      text: `${action}${source}\n`,
-      sourceStart: action.length,
-      bytes: Buffer.byteLength(action) + Buffer.byteLength(source) + 1,
+      source,
+      bytes: bodyBytes(idJson, source),
       seq: this.seq++,
       done: false,
     };
@@ -569,8 +586,9 @@ export class BulkIndexer {
   }
 
   private async send(batch: Entry[]): Promise<void> {
-    const body = batch.map((e) => e.text).join('');
-    const bytes = batch.reduce((n, e) => n + e.bytes, 0);
+    const spare = this.spareBodies.pop() ?? Buffer.allocUnsafe(this.flushBytes);
+    const body = buildBulkBody(batch, spare);
+    const bytes = body.length;
     const controller = new AbortController();
     this.controllers.add(controller);
     const started = performance.now();
@@ -598,6 +616,9 @@ export class BulkIndexer {
     }
     const durationMs = this.timed(started);
     this.controllers.delete(controller);
+    // Answered: the server has read the whole body, nothing sends from it any more. (A
+    // failed request's buffer is dropped: a write could still be queued on its socket.)
+    if (this.spareBodies.length < this.concurrency) this.spareBodies.push(spare);
     if (this.stopped) return;
     try {
       await this.handleAnswer(batch, answer, { durationMs, items: batch.length, bytes });
@@ -809,7 +830,8 @@ export class BulkIndexer {
       position: entry.position.toString(),
       status,
       error,
-      source: entrySource(entry.text.slice(entry.sourceStart, -1)),
+      // The one place a document becomes text again.
+      source: entrySource(sourceText(entry.source)),
     }));
     try {
       await this.deadLetter.append(lines);
@@ -859,7 +881,7 @@ export class BulkIndexer {
     entry.done = true;
     this.queuedBytes -= entry.bytes;
     // Done documents may wait in the checkpoint queue behind a slow one: keep them small.
-    entry.text = '';
+    entry.source = NO_BYTES;
   }
 
   private settle(): void {
