@@ -16,10 +16,10 @@ import {
   tsharkPath,
   writeTraffic,
 } from '@sluice/testkit';
-import { type ExporterStats, FlowDecoder } from '../src/flow/decoder.js';
 import { type FlowDocument, toDocument } from '../src/flow/document.js';
 import type { FlowRecord } from '../src/flow/record.js';
 import { elementFor } from '../src/protocol/ipfix/registry/index.js';
+import { decodeCapture } from './support/decode-capture.js';
 import { flatten, tsharkExports } from './support/oracle.js';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
@@ -89,19 +89,7 @@ describe('fprobe (live capture in a network namespace)', { concurrency: 3 }, () 
       const replay = cap.replayed;
       assert.ok(replay, 'replay times known');
 
-      const decoder = new FlowDecoder();
-      const perDatagram: FlowRecord[][] = [];
-      const issues: string[] = [];
-      for (const d of cap.datagrams) {
-        const out = decoder.decode({
-          bytes: d.bytes,
-          exporter: d.address,
-          exporterPort: d.port,
-          receivedMs: d.receivedMs,
-        });
-        perDatagram.push(out.records);
-        for (const i of out.issues) issues.push(`${i.reason}: ${i.message}`);
-      }
+      const { perDatagram, issues, stats } = decodeCapture(cap);
       const records = perDatagram.flat();
 
       await t.test('(a) every generated flow with its exact totals', () => {
@@ -208,9 +196,8 @@ describe('fprobe (live capture in a network namespace)', { concurrency: 3 }, () 
 
       await t.test('(c) no decode issues, no sequence gaps', () => {
         assert.deepEqual(issues, []);
-        const stats = [...decoder.exporterStats()];
         assert.deepEqual(stats.map(([ex]) => ex).sort(), ['127.0.0.1', '127.0.0.2']);
-        for (const [ex, s] of stats as [string, ExporterStats][]) {
+        for (const [ex, s] of stats) {
           assert.deepEqual(s.errors, {}, `${ex}: errors`);
           assert.equal(s.sequenceGaps, 0, `${ex}: gaps`);
           assert.equal(s.sequenceResets, 0, `${ex}: resets`);

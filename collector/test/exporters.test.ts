@@ -19,11 +19,12 @@ import {
   tsharkPath,
   writeTraffic,
 } from '@sluice/testkit';
-import { type ExporterStats, FlowDecoder } from '../src/flow/decoder.js';
+import type { ExporterStats } from '../src/flow/decoder.js';
 import { type FlowDocument, toDocument } from '../src/flow/document.js';
 import type { FlowRecord } from '../src/flow/record.js';
 import { datagramsFromCaptures } from '../src/ingest/capture-source.js';
 import { elementFor } from '../src/protocol/ipfix/registry/index.js';
+import { type DecodedCapture, decodeCapture } from './support/decode-capture.js';
 import { flatten, type TsharkExport, tsharkExports, tsharkTimeMs } from './support/oracle.js';
 
 /** A quarter millisecond past the second: truncation to the exporters' ms shows. */
@@ -102,31 +103,6 @@ const CASES: Case[] = [
     }),
   ),
 ];
-
-interface Decoded {
-  perDatagram: FlowRecord[][];
-  issues: string[];
-  drained: number;
-  stats: [string, ExporterStats][];
-}
-
-function decodeAll(cap: ExportCapture): Decoded {
-  const decoder = new FlowDecoder();
-  const perDatagram: FlowRecord[][] = [];
-  const issues: string[] = [];
-  for (const d of cap.datagrams) {
-    const out = decoder.decode({
-      bytes: d.bytes,
-      exporter: d.address,
-      exporterPort: d.port,
-      receivedMs: d.receivedMs,
-    });
-    perDatagram.push(out.records);
-    for (const i of out.issues) issues.push(`${i.reason}: ${i.message}`);
-  }
-  const drained = decoder.drain();
-  return { perDatagram, issues, drained, stats: [...decoder.exporterStats()] };
-}
 
 function get(doc: FlowDocument, path: string): unknown {
   let cur: unknown = doc;
@@ -349,7 +325,7 @@ function checkAgainstTshark(
   t: TestContext,
   c: Case,
   cap: ExportCapture,
-  decoded: Decoded,
+  decoded: DecodedCapture,
   exports: TsharkExport[],
 ): number {
   assert.equal(exports.length, cap.datagrams.length, 'tshark sees every datagram');
@@ -418,7 +394,7 @@ function checkAgainstTshark(
 }
 
 /** (c) no issues, nothing held without a template, no sequence gaps. */
-function checkClean(c: Case, decoded: Decoded, exports: TsharkExport[]): void {
+function checkClean(c: Case, decoded: DecodedCapture, exports: TsharkExport[]): void {
   assert.equal(decoded.stats.length, 1, 'one exporter');
   const [, stats] = decoded.stats[0] as [string, ExporterStats];
   assert.equal(stats.datagrams, decoded.perDatagram.length);
@@ -622,7 +598,7 @@ describe('real exporters, decoded by Sluice and by tshark', { concurrency: 4 }, 
       const cap = await needServer(t, () => c.run(dir));
       if (!cap) return;
       assert.ok(cap.datagrams.length > 1, `${c.name} sent several datagrams`);
-      const decoded = decodeAll(cap);
+      const decoded = decodeCapture(cap);
       const exports = tsharkExports(cap.pcap, cap.collector.port);
 
       await t.test('the export capture holds the received bytes', () => {
