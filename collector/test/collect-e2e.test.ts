@@ -7,37 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@elastic/elasticsearch';
-import { elasticsearchForTests, freePort, needServer, PCAPS_DIR, waitFor } from '@sluice/testkit';
+import { elasticsearchForTests, freePort, needServer, waitFor } from '@sluice/testkit';
 import pino from 'pino';
 import { Collector } from '../src/collect/collector.js';
 import { resolveConfig, validateConfig } from '../src/config/load.js';
 import { FlowDecoder } from '../src/flow/decoder.js';
 import { datagramsFromCaptures } from '../src/ingest/capture-source.js';
 import { startEsProxy } from '../src/sink/elasticsearch/proxy.test-helpers.js';
-
-const NF = join(PCAPS_DIR, 'akvorado', 'netflow');
-const SF = join(PCAPS_DIR, 'akvorado', 'sflow');
-
-/** Captures sent, each from its own loopback address (its own exporter). */
-const EXPORTERS: [string, string[]][] = [
-  ['127.0.0.2', [join(NF, 'template.pcap'), join(NF, 'data.pcap')]],
-  ['127.0.0.3', [join(NF, 'nfv5.pcap')]],
-  ['127.0.0.4', [join(NF, 'ipfixprobe-templates.pcap'), join(NF, 'ipfixprobe-data.pcap')]],
-  ['127.0.0.5', [join(SF, 'data-1140.pcap'), join(SF, 'data-encap-vxlan.pcap')]],
-  [
-    '127.0.0.6',
-    [
-      join(NF, 'options-template.pcap'),
-      join(NF, 'options-data.pcap'),
-      join(NF, 'samplingrate-template.pcap'),
-    ],
-  ],
-];
+import { CAPTURE_EXPORTERS, countDocuments } from './support/capture-exporters.js';
 
 /** What the in-process decoder makes of the same datagrams: the number of documents. */
 function expectedDocuments(): number {
   let n = 0;
-  for (const [exporter, files] of EXPORTERS) {
+  for (const [exporter, files] of CAPTURE_EXPORTERS) {
     const d = new FlowDecoder();
     for (const g of datagramsFromCaptures(files)) n += d.decode({ ...g, exporter }).records.length;
   }
@@ -46,7 +28,7 @@ function expectedDocuments(): number {
 
 async function send(port: number): Promise<number> {
   let sent = 0;
-  for (const [address, files] of EXPORTERS) {
+  for (const [address, files] of CAPTURE_EXPORTERS) {
     const s = createSocket('udp4');
     await new Promise<void>((r) => s.bind({ address, port: 0 }, () => r()));
     for (const g of datagramsFromCaptures(files)) {
@@ -79,12 +61,6 @@ function config(dataDir: string, esUrl: string, dataStream: string, allow?: stri
 
 const quiet = pino({ level: 'silent' });
 
-async function count(client: Client, dataStream: string): Promise<number> {
-  await client.indices.refresh({ index: dataStream }, { ignore: [404] });
-  const r = await client.count({ index: dataStream }, { ignore: [404] });
-  return r.count ?? 0;
-}
-
 test('collect: UDP exports end up in Elasticsearch exactly once, across restart and replay', async (t) => {
   const es = await needServer(t, elasticsearchForTests);
   if (!es) return;
@@ -102,11 +78,14 @@ test('collect: UDP exports end up in Elasticsearch exactly once, across restart 
 
   const c1 = await Collector.start(config(dir, es.url, dataStream), quiet);
   const sent = await send(c1.ports[0] as number);
-  await waitFor(async () => ((await count(client, dataStream)) === want ? true : undefined), {
-    what: `${want} documents in ${dataStream}`,
-    timeoutMs: 60_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    async () => ((await countDocuments(client, dataStream)) === want ? true : undefined),
+    {
+      what: `${want} documents in ${dataStream}`,
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    },
+  );
   // Documents carry what the decoders found, e.g. the v5 capture's 29 flows from 127.0.0.3.
   const v5 = await client.count({
     index: dataStream,
@@ -157,7 +136,7 @@ test('collect: UDP exports end up in Elasticsearch exactly once, across restart 
   // Restart on the same data dir: nothing new, nothing duplicated.
   const c2 = await Collector.start(config(dir, es.url, dataStream), quiet);
   await new Promise((r) => setTimeout(r, 1_500));
-  assert.equal(await count(client, dataStream), want);
+  assert.equal(await countDocuments(client, dataStream), want);
   await c2.stop();
 
   // A crash that lost the checkpoint: the whole journal is replayed, ids repeat, and
@@ -171,7 +150,7 @@ test('collect: UDP exports end up in Elasticsearch exactly once, across restart 
       timeoutMs: 60_000,
     },
   );
-  assert.equal(await count(client, dataStream), want);
+  assert.equal(await countDocuments(client, dataStream), want);
   await c3.stop();
   assert.ok(sent > 0);
 });
@@ -204,11 +183,14 @@ test('collect: while Elasticsearch is down, datagrams wait in the journal, then 
   // Elasticsearch comes back (through a proxy on the port the collector was given).
   const proxy = await startEsProxy(es.url, { port });
   t.after(() => proxy.close());
-  await waitFor(async () => ((await count(client, dataStream)) === want ? true : undefined), {
-    what: `${want} documents after the outage`,
-    timeoutMs: 90_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    async () => ((await countDocuments(client, dataStream)) === want ? true : undefined),
+    {
+      what: `${want} documents after the outage`,
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    },
+  );
   await waitFor(() => (c.status().checkpoint === c.status().journalHead ? true : undefined), {
     what: 'the checkpoint to reach the journal head',
     timeoutMs: 30_000,
@@ -229,16 +211,19 @@ test('collect: the allow-list keeps other exporters out, counted by reason', asy
   const c = await Collector.start(config(dir, es.url, dataStream, ['127.0.0.3/32']), quiet);
   t.after(() => c.stop());
   await send(c.ports[0] as number);
-  await waitFor(async () => ((await count(client, dataStream)) === 29 ? true : undefined), {
-    what: 'the 29 records of the allowed exporter',
-    timeoutMs: 60_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    async () => ((await countDocuments(client, dataStream)) === 29 ? true : undefined),
+    {
+      what: 'the 29 records of the allowed exporter',
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    },
+  );
   const metrics = await (await fetch(`${c.apiUrl}/metrics`)).text();
   const rejected = [...metrics.matchAll(/^sluice_datagrams_rejected_total\{([^}]*)\} (\d+)/gm)];
   assert.ok(rejected.length > 0, 'rejections are counted');
   assert.ok(rejected.every((m) => (m[1] ?? '').includes('not_allowed')));
   assert.ok(!rejected.some((m) => (m[1] ?? '').includes('127.0.0.3')));
   await new Promise((r) => setTimeout(r, 500));
-  assert.equal(await count(client, dataStream), 29, 'nothing from the others');
+  assert.equal(await countDocuments(client, dataStream), 29, 'nothing from the others');
 });

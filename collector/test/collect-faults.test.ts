@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@elastic/elasticsearch';
-import { elasticsearchForTests, freePort, needServer, PCAPS_DIR, waitFor } from '@sluice/testkit';
+import { elasticsearchForTests, freePort, needServer, waitFor } from '@sluice/testkit';
 import pino from 'pino';
 import { Collector } from '../src/collect/collector.js';
 import { resolveConfig, validateConfig } from '../src/config/load.js';
@@ -18,26 +18,9 @@ import { FlowDecoder } from '../src/flow/decoder.js';
 import { datagramsFromCaptures } from '../src/ingest/capture-source.js';
 import type { JournalEntry } from '../src/ingest/journal/format.js';
 import { JournalReader } from '../src/ingest/journal/reader.js';
+import { CAPTURE_EXPORTERS, countDocuments } from './support/capture-exporters.js';
 
-const NF = join(PCAPS_DIR, 'akvorado', 'netflow');
-const SF = join(PCAPS_DIR, 'akvorado', 'sflow');
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-/** Captures sent, each from its own loopback address (as in collect-e2e). */
-const EXPORTERS: [string, string[]][] = [
-  ['127.0.0.2', [join(NF, 'template.pcap'), join(NF, 'data.pcap')]],
-  ['127.0.0.3', [join(NF, 'nfv5.pcap')]],
-  ['127.0.0.4', [join(NF, 'ipfixprobe-templates.pcap'), join(NF, 'ipfixprobe-data.pcap')]],
-  ['127.0.0.5', [join(SF, 'data-1140.pcap'), join(SF, 'data-encap-vxlan.pcap')]],
-  [
-    '127.0.0.6',
-    [
-      join(NF, 'options-template.pcap'),
-      join(NF, 'options-data.pcap'),
-      join(NF, 'samplingrate-template.pcap'),
-    ],
-  ],
-];
 
 interface Outgoing {
   exporter: string;
@@ -49,7 +32,7 @@ interface Outgoing {
  * with `rounds` > 1 the set is sent again from other addresses (127.0.R.x), more exporters.
  */
 function outgoing(rounds = 1): Outgoing[] {
-  const queues = EXPORTERS.flatMap(([exporter, files]) =>
+  const queues = CAPTURE_EXPORTERS.flatMap(([exporter, files]) =>
     Array.from({ length: rounds }, (_, r) =>
       [...datagramsFromCaptures(files)].map((g) => ({
         exporter: exporter.replace(/^127\.0\.0\./, `127.0.${r}.`),
@@ -105,12 +88,6 @@ class Senders {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function count(client: Client, dataStream: string): Promise<number> {
-  await client.indices.refresh({ index: dataStream }, { ignore: [404] });
-  const r = await client.count({ index: dataStream }, { ignore: [404] });
-  return r.count ?? 0;
-}
 
 /** Every entry the journal holds, in position order. */
 function journalEntries(dir: string): JournalEntry[] {
@@ -225,7 +202,7 @@ test('collect: kill -9 mid-stream and restart: every journaled record indexed ex
     timeoutMs: 10_000,
   });
   // Killed once indexing has begun, while the next datagrams are on their way.
-  await waitFor(async () => ((await count(client, dataStream)) > 0 ? true : undefined), {
+  await waitFor(async () => ((await countDocuments(client, dataStream)) > 0 ? true : undefined), {
     what: 'the first documents',
     timeoutMs: 30_000,
     intervalMs: 100,
@@ -251,11 +228,14 @@ test('collect: kill -9 mid-stream and restart: every journaled record indexed ex
   await sleep(1_500);
   const want = documentsOf(journalEntries(dir));
   assert.ok(want > 0);
-  await waitFor(async () => ((await count(client, dataStream)) === want ? true : undefined), {
-    what: `${want} documents (what the journal holds) in ${dataStream}`,
-    timeoutMs: 60_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    async () => ((await countDocuments(client, dataStream)) === want ? true : undefined),
+    {
+      what: `${want} documents (what the journal holds) in ${dataStream}`,
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    },
+  );
   second.kill('SIGTERM');
   await exited(second);
 
@@ -263,7 +243,7 @@ test('collect: kill -9 mid-stream and restart: every journaled record indexed ex
   const entries = journalEntries(dir);
   assert.ok(entries.length >= heldAtKill + (all.length - cut - 10) * 0.9, 'the rest was journaled');
   assert.equal(documentsOf(entries), want, 'nothing reached the journal after the count');
-  assert.equal(await count(client, dataStream), want);
+  assert.equal(await countDocuments(client, dataStream), want);
   const ids = new Set<string>();
   const page = await client.search({
     index: dataStream,
@@ -331,11 +311,14 @@ test('collect: a garbage flood from one source is counted and does not cost the 
   })();
   await Promise.all([flood, exporters]);
 
-  await waitFor(async () => ((await count(client, dataStream)) === want ? true : undefined), {
-    what: `the good exporters' ${want} documents`,
-    timeoutMs: 60_000,
-    intervalMs: 500,
-  });
+  await waitFor(
+    async () => ((await countDocuments(client, dataStream)) === want ? true : undefined),
+    {
+      what: `the good exporters' ${want} documents`,
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    },
+  );
   const sum = (text: string, metric: string, exporter: string) =>
     [...text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\} (\\d+)`, 'gm'))]
       .filter((m) => (m[1] ?? '').includes(`"${exporter}"`))
@@ -351,9 +334,9 @@ test('collect: a garbage flood from one source is counted and does not cost the 
   );
   // Some datagrams of a flood may be dropped by the kernel; most arrive.
   assert.ok(metrics.accepted >= GARBAGE * 0.5, `${metrics.accepted} garbage datagrams accepted`);
-  for (const [exporter] of EXPORTERS) {
+  for (const [exporter] of CAPTURE_EXPORTERS) {
     assert.equal(sum(metrics.text, 'sluice_decode_errors_total', exporter), 0, exporter);
   }
   await sleep(500);
-  assert.equal(await count(client, dataStream), want, 'no documents from the garbage');
+  assert.equal(await countDocuments(client, dataStream), want, 'no documents from the garbage');
 });
