@@ -37,7 +37,7 @@ installCleanup();
 
 const { values: args } = parseArgs({
   options: {
-    records: { type: 'string', default: '100000' },
+    records: { type: 'string', default: '300000' },
     rates: { type: 'string', default: '10000,50000,full' },
     rate: { type: 'string' },
     concurrency: { type: 'string', default: '4' },
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
 if (args.help) {
   process.stdout.write(
     'npm run bench:ingest -- [--records N] [--rates R1,R2,...|--rate R] [--concurrency C] [--build dist|source]\n' +
-      '  --records      flow records sent per run (default 100000; 30 per datagram)\n' +
+      '  --records      flow records sent per run (default 300000; 30 per datagram)\n' +
       '  --rates        records/s per run, or full (default 10000,50000,full); --rate R: one run\n' +
       '  --concurrency  bulk requests in flight for the ceiling (default 4)\n' +
       '  --ceiling-records  documents bulk-loaded for the ceiling (default min(records, 600000))\n' +
@@ -263,17 +263,24 @@ async function main(): Promise<void> {
       log(`ceiling ${n}: ${k(r.perSecond)} documents/s`);
       return r;
     };
-    // Measured before and after the collector's runs (the machine's load moves); the
-    // higher is the ceiling (the comparison that flatters Elasticsearch, not Sluice).
-    const before = await ceilingRun(1);
+    // Measured before the first run, between runs and after the last (on a shared
+    // machine Elasticsearch's speed drifts by 2x within minutes); each run is compared
+    // with the higher of the two measured beside it, the comparison that flatters
+    // Elasticsearch, not Sluice.
+    const ceilings: CeilingResult[] = [await ceilingRun(1)];
     const runs: RunResult[] = [];
     for (const [i, rate] of RATES.entries()) {
       await sleep(2000); // let Elasticsearch settle (merges) between runs
       runs.push(await run(client, es.url, stream, rate, i));
+      await sleep(2000);
+      ceilings.push(await ceilingRun(i + 2));
     }
-    await sleep(2000);
-    const after = await ceilingRun(2);
-    const ceiling = before.perSecond >= after.perSecond ? before : after;
+    const ceilingOf = (i: number): number =>
+      Math.max(
+        (ceilings[i] as CeilingResult).perSecond,
+        (ceilings[i + 1] as CeilingResult).perSecond,
+      );
+    const first = ceilings[0] as CeilingResult;
 
     const out: string[] = [];
     out.push('Sluice ingest benchmark: sluice collect, UDP to Elasticsearch');
@@ -299,7 +306,7 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(
-      `Elasticsearch ceiling: ${ceiling.documents} documents bulk-loaded directly, ${ceiling.requests} requests, ${ceiling.concurrency} in flight, ${(ceiling.bodyBytes / ceiling.documents).toFixed(0)} B per action + document: before the runs ${before.seconds.toFixed(1)} s = ${k(before.perSecond)} docs/s, after them ${after.seconds.toFixed(1)} s = ${k(after.perSecond)} docs/s; ceiling = the higher`,
+      `Elasticsearch ceiling: ${first.documents} documents bulk-loaded directly, ${first.requests} requests, ${first.concurrency} in flight, ${(first.bodyBytes / first.documents).toFixed(0)} B per action + document, timed from the first request to all searchable (as the runs are), before, between and after the runs: ${ceilings.map((c) => `${k(c.perSecond)}/s (${c.seconds.toFixed(1)} s; last answer at ${c.ackSeconds.toFixed(1)} s)`).join(', ')}. A run's ceiling is the higher of the two beside it.`,
     );
     out.push('');
     out.push(
@@ -318,10 +325,11 @@ async function main(): Promise<void> {
           'CPU s / M rec',
           'idle CPU',
           'peak RSS',
+          'ceiling',
           'vs ceiling',
           'vs bound',
         ],
-        runs.map((r) => [
+        runs.map((r, i) => [
           r.label + (r.timedOut ? ' (stalled)' : ''),
           String(r.sentRecords),
           r.sendSeconds.toFixed(1),
@@ -335,8 +343,9 @@ async function main(): Promise<void> {
           ((r.cpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(1),
           `${(r.idleCpuPerSecond * 100).toFixed(1)}%`,
           mib(r.peakRss),
-          `${((r.indexed / r.seconds / ceiling.perSecond) * 100).toFixed(0)}%`,
-          `${((r.indexed / r.seconds / Math.min(r.rate ?? Number.POSITIVE_INFINITY, ceiling.perSecond)) * 100).toFixed(0)}%`,
+          k(ceilingOf(i)),
+          `${((r.indexed / r.seconds / ceilingOf(i)) * 100).toFixed(0)}%`,
+          `${((r.indexed / r.seconds / Math.min(r.rate ?? Number.POSITIVE_INFINITY, ceilingOf(i))) * 100).toFixed(0)}%`,
         ]),
       ),
     );
@@ -353,13 +362,23 @@ async function main(): Promise<void> {
     out.push('  peak RSS = VmHWM of the collector process (a fresh one per run)');
     out.push('  vs bound = rec/s indexed / the lower of the send rate and the ceiling');
     out.push('');
-    const full = runs.find((r) => r.rate === undefined);
-    if (full) {
-      const ratio = full.indexed / full.seconds / ceiling.perSecond;
-      const lossless = full.sentRecords === full.indexed;
+    // The first target is read on every run that sends faster than Elasticsearch's ceiling
+    // (so the collector, not the sender, could be the limit), paced and full speed alike.
+    const above = runs
+      .map((r, i) => ({ r, ceiling: ceilingOf(i) }))
+      .filter(({ r, ceiling }) => (r.rate ?? Number.POSITIVE_INFINITY) >= ceiling);
+    if (above.length > 0) {
       out.push(
-        `target      full speed within 10% of the ceiling with zero loss: ${(ratio * 100).toFixed(0)}% of the ceiling, loss ${full.sentRecords - full.indexed}: ${ratio >= 0.9 && lossless ? 'met' : 'NOT met'}`,
+        'target      within 10% of the ceiling with zero loss (runs sending faster than the ceiling):',
       );
+      for (const { r, ceiling } of above) {
+        const ratio = r.indexed / r.seconds / ceiling;
+        const loss = r.sentRecords - r.indexed;
+        const why = r.kernelDrops > 0 ? ` (${r.kernelDrops} datagrams dropped by the kernel)` : '';
+        out.push(
+          `              ${r.label}: ${(ratio * 100).toFixed(0)}% of the ceiling, loss ${loss}${why}: ${ratio >= 0.9 && loss === 0 ? 'met' : 'NOT met'}`,
+        );
+      }
     }
     const at50k = runs.find((r) => r.rate === 50_000);
     if (at50k) {

@@ -125,6 +125,7 @@ test('environment overrides: file < environment < flags, errors name the variabl
     SLUICE_ELASTICSEARCH_PASSWORD: 'pw',
     SLUICE_ELASTICSEARCH_API_KEY: 'key',
     SLUICE_ELASTICSEARCH_BULK_MAX_DOCS: '100',
+    SLUICE_ELASTICSEARCH_BULK_CONCURRENCY: '6',
     SLUICE_ELASTICSEARCH_TLS_VERIFY: 'false',
     SLUICE_DATA_DIR: '/from/env',
     SLUICE_HTTP_LISTEN: '127.0.0.1:9999',
@@ -143,6 +144,7 @@ test('environment overrides: file < environment < flags, errors name the variabl
   assert.equal(c.elasticsearch.password, 'pw');
   assert.equal(c.elasticsearch.apiKey, 'key');
   assert.equal(c.elasticsearch.bulkMaxDocs, 100);
+  assert.equal(c.elasticsearch.bulkConcurrency, 6);
   assert.equal(c.elasticsearch.tlsVerify, false);
   assert.equal(c.dataDir, '/from/env');
   assert.deepEqual([c.http.host, c.http.port], ['127.0.0.1', 9999]);

@@ -161,6 +161,7 @@ export class Collector {
       flushCount: es.bulkMaxDocs,
       flushBytes: es.bulkMaxBytes,
       flushIntervalMs: es.bulkIntervalMs,
+      concurrency: es.bulkConcurrency,
       deadLetter: { path: join(config.dataDir, 'dead-letter', 'dead-letter.ndjson') },
       logger: sinkLog,
       onBulk: (e) => {

@@ -158,3 +158,67 @@ test('decode pool: template misses found when held data expires are reported at 
   assert.equal(exporter, '192.0.2.9');
   assert.equal(stats?.errors.template_missing, 2);
 });
+
+test('decode pool: reply buffers go back to their worker only once their documents are done', async (t) => {
+  const files = [join(NF, 'template.pcap'), join(NF, 'data.pcap')];
+  const entries: JournalEntry[] = [];
+  let position = 0;
+  // Three rounds of the same capture: templates first each time, so every round decodes.
+  for (let round = 0; round < 3; round++) {
+    for (const d of datagramsFromCaptures(files)) {
+      entries.push({
+        ...d,
+        exporter: '192.0.2.9',
+        localPort: 2055,
+        position,
+        size: 1,
+        exporterPort: d.exporterPort ?? 0,
+      });
+      position += 100;
+    }
+  }
+  const third = entries.length / 3;
+  const [r1, r2, r3] = [0, 1, 2].map((i) => entries.slice(i * third, (i + 1) * third)) as [
+    JournalEntry[],
+    JournalEntry[],
+    JournalEntry[],
+  ];
+  const pool = DecodePool.start(1, {
+    templateLimits: {
+      maxTemplatesPerExporter: 4096,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 100,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+  });
+  t.after(() => pool.close());
+  const texts = (b: { docs: Buffer[][] }) => b.docs.flat().map((d) => d.toString('utf8'));
+  const a = await pool.decode(r1);
+  const want = texts(a);
+  assert.ok(want.length > 0);
+  const lastA = Math.max(
+    ...r1.filter((_, i) => (a.docs[i]?.length ?? 0) > 0).map((e) => e.position),
+  );
+  assert.equal(pool.heldBuffers().count, 1);
+
+  // Not everything of batch 1 is done: its buffer stays, its documents stay readable.
+  pool.release(lastA - 1);
+  assert.equal(pool.heldBuffers().count, 1);
+  const b = await pool.decode(r2);
+  assert.deepEqual(texts(a), want, 'a held batch is never overwritten');
+  assert.deepEqual(texts(b), want, 'the same datagrams, the same documents');
+
+  // Batch 1 done: its buffer leaves this thread (the views here are detached) ...
+  pool.release(lastA);
+  assert.equal(pool.heldBuffers().count, 1, 'batch 2 is still held');
+  assert.equal(a.docs.flat()[0]?.byteLength, 0, 'handed back, not copied');
+  assert.deepEqual(texts(b), want);
+  // ... and the next batch, written into it, is still exactly right.
+  const c = await pool.decode(r3);
+  assert.deepEqual(texts(c), want);
+  pool.release(Number.MAX_SAFE_INTEGER);
+  assert.deepEqual(pool.heldBuffers(), { count: 0, bytes: 0 });
+});

@@ -63,6 +63,11 @@ export class DecodePool {
   private readonly failed: (Error | undefined)[] = [];
   private closing = false;
   private nextId = 1;
+  /**
+   * Reply buffers whose documents may still be waiting to be indexed: handed back to
+   * their worker by {@link release} once the last of them is (see SpareBuffer).
+   */
+  private held: { last: number; buffer: ArrayBuffer; worker: number }[] = [];
 
   private constructor(
     readonly size: number,
@@ -184,8 +189,10 @@ export class DecodePool {
         if (reply.type !== 'decoded') return;
         const { bytes, docOffsets, docCounts } = reply;
         let doc = 0;
+        let last = -1;
         for (let k = 0; k < idx.length; k++) {
           const n = docCounts[k] as number;
+          if (n > 0) last = (entries[idx[k] as number] as JournalEntry).position;
           const list: Buffer[] = new Array(n);
           for (let j = 0; j < n; j++, doc++) {
             const start = docOffsets[doc] as number;
@@ -193,11 +200,41 @@ export class DecodePool {
           }
           docs[idx[k] as number] = list;
         }
+        if (last < 0) this.giveBack(w, bytes);
+        else this.held.push({ last, buffer: bytes, worker: w });
         aggregates.push(...reply.aggregates);
         stats.push(...reply.stats);
       }),
     );
     return { docs, aggregates, stats };
+  }
+
+  /**
+   * Hands back the reply buffers whose documents are all done: `done` is the sink's
+   * checkpoint (every document of an entry at or before it is indexed, a duplicate or
+   * dead-lettered, so no view into those buffers is read again).
+   */
+  release(done: number): void {
+    if (this.held.length === 0 || done < 0) return;
+    const keep: typeof this.held = [];
+    for (const h of this.held) {
+      if (h.last <= done) this.giveBack(h.worker, h.buffer);
+      else keep.push(h);
+    }
+    this.held = keep;
+  }
+
+  /** Buffers held for documents not yet indexed, and their bytes. */
+  heldBuffers(): { count: number; bytes: number } {
+    let bytes = 0;
+    for (const h of this.held) bytes += h.buffer.byteLength;
+    return { count: this.held.length, bytes };
+  }
+
+  private giveBack(w: number, buffer: ArrayBuffer): void {
+    if (this.failed[w] || this.closing) return;
+    const msg: ToWorker = { type: 'spare', buffer };
+    (this.workers[w] as Worker).postMessage(msg, [buffer]);
   }
 
   /** Every worker's templates, merged (each exporter lives in one worker). */

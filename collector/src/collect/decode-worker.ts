@@ -5,6 +5,7 @@ import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
 import { writeDocument } from '../flow/document.js';
 import { JsonOut } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
+import { appCode, FlowTupleMap, OTHER_APP, protocolCode } from '../metrics/flow-tuples.js';
 import type { FlowTotals } from '../metrics/flows.js';
 import type {
   DecodeRequest,
@@ -18,13 +19,30 @@ let decoder = new FlowDecoder();
 /** Where a batch's documents are written (reused: it grows to the largest batch once). */
 const out = new JsonOut(1 << 20);
 
-function wellKnownPort(r: FlowRecord): number | undefined {
-  const ports = [r.srcPort, r.dstPort].filter((p): p is number => p !== undefined && p < 1024);
-  return ports.length > 0 ? Math.min(...ports) : undefined;
+/** Buffers the main thread handed back (see SpareBuffer), at most this many bytes kept. */
+const spares: ArrayBuffer[] = [];
+let spareBytes = 0;
+const MAX_SPARE_BYTES = 32 * 1024 * 1024;
+/** New reply buffers are rounded up to this, so that later batches fit in recycled ones. */
+const REPLY_ROUNDING = 256 * 1024;
+
+function keepSpare(buffer: ArrayBuffer): void {
+  if (spareBytes + buffer.byteLength > MAX_SPARE_BYTES) return;
+  spares.push(buffer);
+  spareBytes += buffer.byteLength;
 }
 
-function aggregateKey(r: FlowRecord, wk: number | undefined): string {
-  return `${r.exporter.agent ?? r.exporter.address}|${r.inInterface}|${r.outInterface}|${r.protocol}|${r.direction}|${r.ipVersion}|${wk}`;
+/** A buffer of at least `n` bytes: the smallest spare that fits, else a new one. */
+function replyBuffer(n: number): ArrayBuffer {
+  let best = -1;
+  for (let i = 0; i < spares.length; i++) {
+    const size = (spares[i] as ArrayBuffer).byteLength;
+    if (size >= n && (best < 0 || size < (spares[best] as ArrayBuffer).byteLength)) best = i;
+  }
+  if (best < 0) return new ArrayBuffer(Math.ceil(Math.max(n, 1) / REPLY_ROUNDING) * REPLY_ROUNDING);
+  const [buffer] = spares.splice(best, 1) as [ArrayBuffer];
+  spareBytes -= buffer.byteLength;
+  return buffer;
 }
 
 function decode(req: DecodeRequest): DecodeResponse {
@@ -32,7 +50,8 @@ function decode(req: DecodeRequest): DecodeResponse {
   out.reset();
   const docOffsets: number[] = [0];
   const docCounts = new Uint32Array(req.positions.length);
-  const agg = new Map<string, FlowTotals>();
+  const byTuple = new FlowTupleMap<FlowTotals>();
+  const aggregates: FlowTotals[] = [];
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
     const exporter = req.exporters[i] as string;
@@ -50,10 +69,9 @@ function decode(req: DecodeRequest): DecodeResponse {
       docOffsets.push(out.pos);
       if (r.kind !== 'flow') continue;
       const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
-      const wk = wellKnownPort(r);
-      const key = aggregateKey(r, wk);
-      let a = agg.get(key);
-      if (!a) {
+      let a = byTuple.find(r);
+      if (a === undefined) {
+        const app = appCode(r, protocolCode(r));
         a = {
           exporter: r.exporter.address,
           agent: r.exporter.agent,
@@ -62,12 +80,13 @@ function decode(req: DecodeRequest): DecodeResponse {
           protocol: r.protocol,
           direction: r.direction,
           ipVersion: r.ipVersion,
-          port: wk,
+          port: app === OTHER_APP ? undefined : app,
           bytes: 0,
           packets: 0,
           records: 0,
         };
-        agg.set(key, a);
+        byTuple.set(r, a);
+        aggregates.push(a);
       }
       a.bytes += ((r.bytes ?? 0) + (r.reverseBytes ?? 0)) * rate;
       a.packets += ((r.packets ?? 0) + (r.reversePackets ?? 0)) * rate;
@@ -77,14 +96,20 @@ function decode(req: DecodeRequest): DecodeResponse {
   return {
     type: 'decoded',
     id: req.id,
-    // One copy of exactly the bytes written, into a buffer of its own that is then
-    // transferred (the writer's buffer stays here for the next batch).
-    bytes: out.bytes.slice(0, out.pos).buffer,
+    // One copy of the bytes written, into a buffer that is then transferred (the writer's
+    // buffer stays here for the next batch): a recycled one when one fits.
+    bytes: copyOut(),
     docOffsets: Uint32Array.from(docOffsets),
     docCounts,
-    aggregates: [...agg.values()],
+    aggregates,
     stats: statsOf(touched),
   };
+}
+
+function copyOut(): ArrayBuffer {
+  const buffer = replyBuffer(out.pos);
+  new Uint8Array(buffer).set(out.bytes.subarray(0, out.pos));
+  return buffer;
 }
 
 function statsOf(exporters: Iterable<string>): [string, ExporterStats][] {
@@ -141,6 +166,9 @@ port.on('message', (msg: ToWorker) => {
         port.postMessage(r, [r.bytes, r.docOffsets.buffer as ArrayBuffer]);
         return;
       }
+      case 'spare':
+        keepSpare(msg.buffer);
+        return;
       case 'snapshot':
         reply = { type: 'snapshot', id: msg.id, snapshot: decoder.snapshotTemplates() };
         break;

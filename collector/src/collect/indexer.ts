@@ -154,6 +154,7 @@ export class Indexer {
   }
 
   private advance(): void {
+    this.pool.release(this.sink.indexedUpTo());
     const safe = this.safePosition();
     if (safe !== this.lastSafe) {
       this.lastSafe = safe;

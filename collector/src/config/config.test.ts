@@ -45,6 +45,7 @@ query:
   assert.equal(c.journal.maxAgeMs, 2 * 86_400_000);
   assert.equal(c.elasticsearch.apiKey, 'c2VjcmV0');
   assert.equal(c.elasticsearch.dataStream, 'logs-netflow.sluice-default');
+  assert.equal(c.elasticsearch.bulkConcurrency, 4, 'four bulk requests in flight by default');
   assert.equal(c.sampling.overrides.get('192.0.2.1'), 1000);
   assert.deepEqual([c.http.host, c.http.port, c.http.tokens], ['::1', 9900, []]);
   assert.deepEqual(
@@ -67,6 +68,10 @@ test('config: every bad value names its key and the problem', () => {
   assert.match(
     problem('elasticsearch:\n  bulk_max_docs: lots\n'),
     /elasticsearch\.bulk_max_docs: Expected/,
+  );
+  assert.match(
+    problem('elasticsearch:\n  bulk_concurrency: 0\n'),
+    /elasticsearch\.bulk_concurrency: .*(1|greater)/,
   );
   assert.match(problem('elastisearch:\n  url: x\n'), /elastisearch|additional/i);
   assert.match(

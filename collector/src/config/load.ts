@@ -45,6 +45,8 @@ export interface CollectConfig {
     bulkMaxDocs: number;
     bulkMaxBytes: number;
     bulkIntervalMs: number;
+    /** Bulk requests in flight at once. */
+    bulkConcurrency: number;
   };
   sampling: { defaultRate: number | undefined; overrides: Map<string, number> };
   metrics: {
@@ -193,6 +195,9 @@ export function resolveConfig(f: CollectConfigFile): CollectConfig {
       bulkMaxDocs: es.bulk_max_docs ?? 5_000,
       bulkMaxBytes: size('elasticsearch.bulk_max_bytes', es.bulk_max_bytes, 5 * 1024 * 1024),
       bulkIntervalMs: duration('elasticsearch.bulk_interval', es.bulk_interval, 1_000),
+      // Elasticsearch pipelines requests: with one in flight it idles while the answer travels
+      // and the next body is built (bench/ingest measures the default).
+      bulkConcurrency: es.bulk_concurrency ?? 4,
     },
     sampling: {
       defaultRate: f.sampling?.default_rate,

@@ -65,6 +65,7 @@ export const CollectConfigSchema = T.Object(
           bulk_max_docs: T.Optional(T.Integer({ minimum: 1 })),
           bulk_max_bytes: T.Optional(Size),
           bulk_interval: T.Optional(Duration),
+          bulk_concurrency: T.Optional(T.Integer({ minimum: 1, maximum: 64 })),
         },
         { additionalProperties: false },
       ),

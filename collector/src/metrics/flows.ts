@@ -8,6 +8,16 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { FlowRecord } from '../flow/record.js';
 import { transportName } from '../flow/transport.js';
 import {
+  appCode,
+  directionCode,
+  exporterOf,
+  FlowTupleMap,
+  ipCode,
+  NO_PROTOCOL,
+  OTHER_APP,
+  protocolCode,
+} from './flow-tuples.js';
+import {
   ATTR_APPLICATION,
   ATTR_DIRECTION,
   ATTR_EXPORTER,
@@ -43,26 +53,8 @@ interface Cell {
   readonly attributes: Attributes;
 }
 
-/** Protocols whose flows have ports, hence an application class. */
-const PORTED = new Set([6, 17, 33, 132, 136]);
-const NO_PROTOCOL = 256;
-const NO_INTERFACE = -1;
-/** Application code for 'other'; codes 0..1023 are the well-known port itself. */
-const OTHER_APP = 1024;
 const DIRECTIONS = ['ingress', 'egress', 'unknown'] as const;
 const IP_TYPES = [undefined, 'ipv4', 'ipv6'] as const;
-
-function directionCode(d: FlowRecord['direction']): number {
-  return d === 'ingress' ? 0 : d === 'egress' ? 1 : 2;
-}
-
-function appCode(r: FlowRecord, protocol: number): number {
-  if (!PORTED.has(protocol)) return OTHER_APP;
-  const s = r.srcPort;
-  const d = r.dstPort;
-  const low = s === undefined ? d : d === undefined ? s : Math.min(s, d);
-  return low !== undefined && low >= 0 && low < 1024 ? low : OTHER_APP;
-}
 
 /**
  * Flow counts summed per attribute tuple by a decode worker. `port` is the flow's
@@ -110,8 +102,7 @@ function count(n: number | undefined): number {
  * stays at the limit and the totals stay exact.
  */
 export class FlowMetrics {
-  /** exporter -> input interface -> output interface -> (protocol, direction, ip, app). */
-  private readonly tree = new Map<string, Map<number, Map<number, Map<number, Cell>>>>();
+  private readonly byTuple = new FlowTupleMap<Cell>();
   private readonly cells: Cell[] = [];
   private readonly overflow: Cell = {
     bytes: 0,
@@ -209,46 +200,19 @@ export class FlowMetrics {
   }
 
   private cellFor(r: FlowRecord): Cell {
-    const exporter = r.exporter.agent ?? r.exporter.address;
-    const inIf = r.inInterface ?? NO_INTERFACE;
-    const outIf = r.outInterface ?? NO_INTERFACE;
-    const p = r.protocol;
-    const protocol = p !== undefined && p >= 0 && p < NO_PROTOCOL ? p | 0 : NO_PROTOCOL;
-    const ip = r.ipVersion === 4 ? 1 : r.ipVersion === 6 ? 2 : 0;
-    const app = appCode(r, protocol);
-    const key = ((protocol * 3 + directionCode(r.direction)) * 3 + ip) * 1025 + app;
-
-    // Look up without creating anything: a full cache must not grow on overflow.
-    const byIn = this.tree.get(exporter);
-    const byOut = byIn?.get(inIf);
-    const leaf = byOut?.get(outIf);
-    const found = leaf?.get(key);
+    const found = this.byTuple.find(r);
     if (found !== undefined) return found;
+    // A full table sends every new tuple to the overflow series and grows no more.
     if (this.cells.length >= this.maxTuples) return this.overflow;
-
+    const protocol = protocolCode(r);
     const cell: Cell = {
       bytes: 0,
       packets: 0,
       records: 0,
-      attributes: tupleAttributes(exporter, r, protocol, ip, app),
+      attributes: tupleAttributes(exporterOf(r), r, protocol, ipCode(r), appCode(r, protocol)),
     };
     this.cells.push(cell);
-    let a = byIn;
-    if (a === undefined) {
-      a = new Map();
-      this.tree.set(exporter, a);
-    }
-    let b = byOut;
-    if (b === undefined) {
-      b = new Map();
-      a.set(inIf, b);
-    }
-    let c = leaf;
-    if (c === undefined) {
-      c = new Map();
-      b.set(outIf, c);
-    }
-    c.set(key, cell);
+    this.byTuple.set(r, cell);
     return cell;
   }
 }
