@@ -40,8 +40,8 @@ function instanceId(dataDir: string): string {
 /** The bulk indexer seen as the indexer's sink (journal positions are numbers there). */
 function asSink(b: BulkIndexer): DocumentSink {
   return {
-    add: (item) => {
-      b.add({ id: item.id, source: item.source, position: BigInt(item.position) });
+    addLines: (buf, offsets, position) => {
+      b.addLines(buf, offsets, BigInt(position));
     },
     waitForCapacity: () => b.waitForCapacity(),
     indexedUpTo: () => {
@@ -87,7 +87,6 @@ export class Collector {
     private readonly client: Client,
     private readonly bulk: BulkIndexer,
     private readonly metrics: Metrics,
-    private readonly instance: string,
     private api: RunningApi | undefined = undefined,
   ) {
     this.deltas = new StatsDeltas(metrics.self);
@@ -126,6 +125,7 @@ export class Collector {
         samplingDefault: config.sampling.defaultRate,
         samplingOverrides: [...config.sampling.overrides],
         templates: saved.ok ? saved.snapshot : undefined,
+        instance,
       },
       (s) => reportStats(s),
     );
@@ -175,7 +175,7 @@ export class Collector {
       { elasticsearch: redactedDescription(esConfig), dataStream: es.dataStream },
       'elasticsearch',
     );
-    const c = new Collector(config, log, writer, pool, client, bulk, metrics, instance);
+    const c = new Collector(config, log, writer, pool, client, bulk, metrics);
     reportStats = (s) => c.deltas.apply(s);
     c.checkpoint = readCheckpoint(c.checkpointPath)?.position ?? 0;
     if (c.checkpoint > writer.head) {
@@ -301,7 +301,6 @@ export class Collector {
       () => this.writer.flushedHead,
       this.pool,
       asSink(this.bulk),
-      this.instance,
       {
         onAggregates: (a) => {
           for (const t of a) this.metrics.flows.addTotals(t);

@@ -8,7 +8,31 @@ import { FlowDecoder } from '../flow/decoder.js';
 import { serializeDocument, toDocument } from '../flow/document.js';
 import { datagramsFromCaptures } from '../ingest/capture-source.js';
 import type { JournalEntry } from '../ingest/journal/format.js';
-import { DecodePool } from './decode-pool.js';
+import { type DecodedBatch, DecodePool } from './decode-pool.js';
+import { documentId } from './indexer.js';
+
+/**
+ * Each entry's documents read back out of its bulk lines as [_id, document text]; checks
+ * every line's shape on the way (action line, document, one line break each).
+ */
+function documentsOf(batch: DecodedBatch): [string, string][][] {
+  return batch.lines.map(({ buf, offsets }) => {
+    const docs: [string, string][] = [];
+    for (let j = 0; j + 1 < offsets.length; j++) {
+      const line = buf.toString('utf8', offsets[j], offsets[j + 1]);
+      const nl = line.indexOf('\n');
+      assert.equal(
+        line.indexOf('\n', nl + 1),
+        line.length - 1,
+        'two line breaks, the last at the end',
+      );
+      const action = JSON.parse(line.slice(0, nl)) as { create: { _id: string } };
+      assert.deepEqual(Object.keys(action), ['create']);
+      docs.push([action.create._id, line.slice(nl + 1, -1)]);
+    }
+    return docs;
+  });
+}
 
 const NF = join(PCAPS_DIR, 'akvorado', 'netflow');
 const SF = join(PCAPS_DIR, 'akvorado', 'sflow');
@@ -53,6 +77,7 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
     samplingDefault: undefined,
     samplingOverrides: [],
     templates: undefined,
+    instance: 'test',
   });
   t.after(() => pool.close());
   assert.ok(
@@ -63,11 +88,19 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
   const half = Math.floor(entries.length / 2);
   const a = await pool.decode(entries.slice(0, half));
   const b = await pool.decode(entries.slice(half));
-  // Documents come back as bytes, one buffer per batch and worker: each must decode to
-  // exactly the text the in-process decoder and document builder give.
-  const got = [...a.docs, ...b.docs].map((docs) => docs.map((d) => d.toString('utf8')));
+  // Documents come back as bulk lines, one buffer per batch and worker: each must hold
+  // exactly the text the in-process decoder and document builder give, under the
+  // document id of its entry's position and its index.
+  const got = [...documentsOf(a), ...documentsOf(b)];
   assert.equal(got.length, want.length);
-  assert.deepEqual(got, want);
+  assert.deepEqual(
+    got.map((docs) => docs.map(([, text]) => text)),
+    want,
+  );
+  assert.deepEqual(
+    got.map((docs) => docs.map(([id]) => id)),
+    entries.map((e, i) => (want[i] as string[]).map((_, k) => documentId('test', e.position, k))),
+  );
   const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.records, 0);
   const expectedFlows = want
     .flat()
@@ -89,6 +122,7 @@ test('decode pool: a worker that is gone fails its requests at once instead of l
     samplingDefault: undefined,
     samplingOverrides: [],
     templates: undefined,
+    instance: 'test',
   });
   t.after(() => pool.close());
   const [d] = [...datagramsFromCaptures([join(NF, 'nfv5.pcap')])];
@@ -101,7 +135,7 @@ test('decode pool: a worker that is gone fails its requests at once instead of l
     position: 0,
     size: 1,
   };
-  assert.equal((await pool.decode([entry])).docs[0]?.length, 29, 'the worker decodes');
+  assert.equal(documentsOf(await pool.decode([entry]))[0]?.length, 29, 'the worker decodes');
   // The worker dies (as when it crashes, or cannot load its code).
   const worker = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0];
   await worker?.terminate();
@@ -124,6 +158,7 @@ test('decode pool: template misses found when held data expires are reported at 
       samplingDefault: undefined,
       samplingOverrides: [],
       templates: undefined,
+      instance: 'test',
     },
     (s) => reports.push(s),
   );
@@ -140,7 +175,7 @@ test('decode pool: template misses found when held data expires are reported at 
     size: 1,
   }));
   const batch = await pool.decode(entries);
-  assert.deepEqual(batch.docs, [[], []], 'held: no documents yet');
+  assert.deepEqual(documentsOf(batch), [[], []], 'held: no documents yet');
   assert.equal(batch.stats[0]?.[1].errors.template_missing ?? 0, 0, 'not missing yet');
 
   // Not yet past the TTL: nothing expires, nothing is reported (a snapshot asked after
@@ -193,14 +228,15 @@ test('decode pool: reply buffers go back to their worker only once their documen
     samplingDefault: undefined,
     samplingOverrides: [],
     templates: undefined,
+    instance: 'test',
   });
   t.after(() => pool.close());
-  const texts = (b: { docs: Buffer[][] }) => b.docs.flat().map((d) => d.toString('utf8'));
+  const texts = (b: DecodedBatch) => documentsOf(b).flat();
   const a = await pool.decode(r1);
   const want = texts(a);
   assert.ok(want.length > 0);
   const lastA = Math.max(
-    ...r1.filter((_, i) => (a.docs[i]?.length ?? 0) > 0).map((e) => e.position),
+    ...r1.filter((_, i) => (a.lines[i]?.offsets.length ?? 0) > 1).map((e) => e.position),
   );
   assert.equal(pool.heldBuffers().count, 1);
 
@@ -209,16 +245,21 @@ test('decode pool: reply buffers go back to their worker only once their documen
   assert.equal(pool.heldBuffers().count, 1);
   const b = await pool.decode(r2);
   assert.deepEqual(texts(a), want, 'a held batch is never overwritten');
-  assert.deepEqual(texts(b), want, 'the same datagrams, the same documents');
+  const sameDocuments = (x: [string, string][], y: [string, string][]) =>
+    assert.deepEqual(
+      x.map(([, text]) => text),
+      y.map(([, text]) => text),
+    );
+  sameDocuments(texts(b), want);
 
   // Batch 1 done: its buffer leaves this thread (the views here are detached) ...
   pool.release(lastA);
   assert.equal(pool.heldBuffers().count, 1, 'batch 2 is still held');
-  assert.equal(a.docs.flat()[0]?.byteLength, 0, 'handed back, not copied');
-  assert.deepEqual(texts(b), want);
+  assert.equal(a.lines[r1.length - 1]?.buf.byteLength, 0, 'handed back, not copied');
+  sameDocuments(texts(b), want);
   // ... and the next batch, written into it, is still exactly right.
   const c = await pool.decode(r3);
-  assert.deepEqual(texts(c), want);
+  sameDocuments(texts(c), want);
   pool.release(Number.MAX_SAFE_INTEGER);
   assert.deepEqual(pool.heldBuffers(), { count: 0, bytes: 0 });
 });

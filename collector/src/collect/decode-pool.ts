@@ -15,12 +15,17 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
+/** The documents of one journal entry, as bulk lines. */
+export interface EntryLines {
+  /** The buffer its worker transferred (shared by the batch; not a copy). */
+  buf: Buffer;
+  /** Line j is `buf[offsets[j], offsets[j + 1])`; length documents + 1. */
+  offsets: Uint32Array;
+}
+
 export interface DecodedBatch {
-  /**
-   * Documents per entry, in the order the entries were given: each the UTF-8 JSON bytes
-   * of one document, a view into the buffer its worker transferred (not a copy).
-   */
-  docs: Buffer[][];
+  /** Per entry, in the order the entries were given. */
+  lines: EntryLines[];
   aggregates: FlowTotals[];
   stats: [string, ExporterStats][];
 }
@@ -155,7 +160,7 @@ export class DecodePool {
     entries.forEach((e, i) => {
       groups[this.workerFor(e.exporter)]?.push(i);
     });
-    const docs: Buffer[][] = new Array(entries.length);
+    const lines: EntryLines[] = new Array(entries.length);
     const aggregates: FlowTotals[] = [];
     const stats: [string, ExporterStats][] = [];
     await Promise.all(
@@ -188,17 +193,14 @@ export class DecodePool {
         );
         if (reply.type !== 'decoded') return;
         const { bytes, docOffsets, docCounts } = reply;
+        const buf = Buffer.from(bytes);
         let doc = 0;
         let last = -1;
         for (let k = 0; k < idx.length; k++) {
           const n = docCounts[k] as number;
           if (n > 0) last = (entries[idx[k] as number] as JournalEntry).position;
-          const list: Buffer[] = new Array(n);
-          for (let j = 0; j < n; j++, doc++) {
-            const start = docOffsets[doc] as number;
-            list[j] = Buffer.from(bytes, start, (docOffsets[doc + 1] as number) - start);
-          }
-          docs[idx[k] as number] = list;
+          lines[idx[k] as number] = { buf, offsets: docOffsets.subarray(doc, doc + n + 1) };
+          doc += n;
         }
         if (last < 0) this.giveBack(w, bytes);
         else this.held.push({ last, buffer: bytes, worker: w });
@@ -206,7 +208,7 @@ export class DecodePool {
         stats.push(...reply.stats);
       }),
     );
-    return { docs, aggregates, stats };
+    return { lines, aggregates, stats };
   }
 
   /**

@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
 import { writeDocument } from '../flow/document.js';
-import { JsonOut } from '../flow/json-out.js';
+import { JsonOut, writeByte, writeRaw } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
 import { appCode, FlowTupleMap, OTHER_APP, protocolCode } from '../metrics/flow-tuples.js';
 import type { FlowTotals } from '../metrics/flows.js';
@@ -16,6 +16,18 @@ import type {
 } from './messages.js';
 
 let decoder = new FlowDecoder();
+let instance = '';
+
+/** `<k in base 36>"}}\n`: the end of the action line of a datagram's record k. */
+const ACTION_ENDS = Array.from({ length: 256 }, (_, k) => `${k.toString(36)}"}}\n`);
+
+/**
+ * The action line of a datagram's records up to the record index: its `_id` is
+ * documentId(instance, position, k), written as JSON (the instance is escaped if need be).
+ */
+function actionPrefix(position: number): string {
+  return `{"create":{"_id":${JSON.stringify(`${instance}-${position.toString(36)}-`).slice(0, -1)}`;
+}
 /** Where a batch's documents are written (reused: it grows to the largest batch once). */
 const out = new JsonOut(1 << 20);
 
@@ -63,9 +75,13 @@ function decode(req: DecodeRequest): DecodeResponse {
       receivedMs: req.receivedMs[i] as number,
     });
     docCounts[i] = decoded.records.length;
+    const prefix = decoded.records.length > 0 ? actionPrefix(req.positions[i] as number) : '';
     for (let k = 0; k < decoded.records.length; k++) {
       const r = decoded.records[k] as FlowRecord;
+      writeRaw(out, prefix);
+      writeRaw(out, ACTION_ENDS[k] ?? `${k.toString(36)}"}}\n`);
       writeDocument(out, r);
+      writeByte(out, 0x0a);
       docOffsets.push(out.pos);
       if (r.kind !== 'flow') continue;
       const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
@@ -146,6 +162,7 @@ port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
       case 'init': {
         const i = msg.init;
+        instance = i.instance;
         decoder = new FlowDecoder({
           templateLimits: {
             maxTemplatesPerExporter: i.templateLimits.maxTemplatesPerExporter,

@@ -11,7 +11,7 @@ import { DecodePool } from './decode-pool.js';
 import { type DocumentSink, documentId, Indexer, READ_BYTES } from './indexer.js';
 
 /** One decode worker with default limits. */
-function startPool(): DecodePool {
+function startPool(instance = 'x'): DecodePool {
   return DecodePool.start(1, {
     templateLimits: {
       maxTemplatesPerExporter: 100,
@@ -22,15 +22,21 @@ function startPool(): DecodePool {
     samplingDefault: undefined,
     samplingOverrides: [],
     templates: undefined,
+    instance,
   });
 }
 
 /** A sink held in memory, for this unit: confirms items only when told to. */
 class HeldSink implements DocumentSink {
-  items: { id: string; source: Uint8Array | string; position: number }[] = [];
+  /** Each document's id and position, read out of its bulk line. */
+  items: { id: string; position: number }[] = [];
   confirmed = -1;
-  add(item: { id: string; source: Uint8Array | string; position: number }): void {
-    this.items.push(item);
+  addLines(buf: Uint8Array, offsets: Uint32Array, position: number): void {
+    for (let j = 0; j + 1 < offsets.length; j++) {
+      const line = Buffer.from(buf.subarray(offsets[j], offsets[j + 1])).toString('utf8');
+      const action = JSON.parse(line.slice(0, line.indexOf('\n'))) as { create: { _id: string } };
+      this.items.push({ id: action.create._id, position });
+    }
   }
   async waitForCapacity(): Promise<void> {}
   indexedUpTo(): number {
@@ -52,11 +58,11 @@ test('indexer: journal to documents with deterministic ids; checkpoint only past
     positions.push(w.append({ ...d, exporterPort: d.exporterPort ?? 0, localPort: 2055 }));
   }
   w.flush();
-  const pool = startPool();
+  const pool = startPool('abc');
   t.after(() => pool.close());
   const sink = new HeldSink();
   const checkpoints: number[] = [];
-  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'abc', {
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, {
     onCheckpoint: (p) => checkpoints.push(p),
   });
   idx.start();
@@ -86,12 +92,12 @@ test('indexer: stops promptly even while the sink pushes back', async (t) => {
   const pool = startPool();
   t.after(() => pool.close());
   const stuck: DocumentSink = {
-    add() {},
+    addLines() {},
     waitForCapacity: () => new Promise(() => {}),
     indexedUpTo: () => -1,
     flush: async () => {},
   };
-  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, stuck, 'x');
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, stuck);
   idx.start();
   assert.equal(await idx.stop(100), 0);
   w.close();
@@ -117,7 +123,7 @@ test('indexer: reads the journal in steps of READ_BYTES and waits for room befor
   });
   const sink = new HeldSink();
   sink.waitForCapacity = () => (sink.items.length === 0 ? Promise.resolve() : room);
-  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'x');
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink);
   idx.start();
   await waitFor(() => (sink.items.length > 0 ? true : undefined), { what: 'the first step' });
   await new Promise((r) => setTimeout(r, 300));
@@ -150,7 +156,7 @@ test('indexer: when decoding fails for good, it reports the failure and still st
   await waitFor(() => pool.failure(0), { what: 'the worker gone' });
   const failures: Error[] = [];
   const sink = new HeldSink();
-  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, 'x', {
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink, {
     onFailure: (err) => failures.push(err),
   });
   idx.start();

@@ -18,8 +18,12 @@ export const READ_BYTES = 64 * 1024;
 
 /** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
 export interface DocumentSink {
-  /** `source`: the document's UTF-8 JSON bytes (from a decode worker) or its text. */
-  add(item: { id: string; source: Uint8Array | string; position: number }): void;
+  /**
+   * The documents of the journal entry at `position`, as bulk lines written by a decode
+   * worker (`{"create":{"_id":"<documentId>"}}\n`, document, `\n`): line j is
+   * `buf[offsets[j], offsets[j + 1])`. The sink keeps the bytes until they are indexed.
+   */
+  addLines(buf: Uint8Array, offsets: Uint32Array, position: number): void;
   /** Resolves when the sink can take more (back-pressure: records wait in the journal). */
   waitForCapacity(): Promise<void>;
   /** Every item with a position <= this is done (indexed, duplicate or dead-lettered); -1 if none. */
@@ -42,7 +46,9 @@ export interface IndexerHooks {
 /**
  * Deterministic document ids: the collector instance, the journal position of the
  * datagram and the record's index in it. A replay of the same journal range produces
- * the same ids, and Elasticsearch refuses the duplicates (409 on create).
+ * the same ids, and Elasticsearch refuses the duplicates (409 on create). The decode
+ * workers write it straight into each document's bulk line (decode-worker.ts); the decode
+ * pool's tests hold the two equal.
  */
 export function documentId(instance: string, position: number, index: number): string {
   return `${instance}-${position.toString(36)}-${index.toString(36)}`;
@@ -78,7 +84,6 @@ export class Indexer {
     private readonly flushedHead: () => number,
     private readonly pool: DecodePool,
     private readonly sink: DocumentSink,
-    private readonly instance: string,
     private readonly hooks: IndexerHooks = {},
   ) {
     this.head = reader.position;
@@ -122,18 +127,13 @@ export class Indexer {
       this.hooks.onAggregates?.(batch.aggregates);
       this.hooks.onStats?.(batch.stats);
       entries.forEach((e, i) => {
-        const docs = batch.docs[i] ?? [];
-        if (docs.length === 0) return;
+        const lines = batch.lines[i];
+        const n = lines === undefined ? 0 : lines.offsets.length - 1;
+        if (lines === undefined || n <= 0) return;
         this.outstanding.push(e.position);
         this.outstandingMs.push(e.receivedMs);
-        docs.forEach((source, k) => {
-          this.sink.add({
-            id: documentId(this.instance, e.position, k),
-            source,
-            position: e.position,
-          });
-        });
-        this.documents += docs.length;
+        this.sink.addLines(lines.buf, lines.offsets, e.position);
+        this.documents += n;
       });
       this.entriesRead += entries.length;
       this.head = this.reader.position;

@@ -15,6 +15,8 @@ export interface WorkerInit {
   samplingOverrides: [string, number][];
   /** Templates to start from (restored from disk), for the exporters of this worker. */
   templates: TemplateSnapshot | undefined;
+  /** The collector instance id, the first part of every document id (see documentId). */
+  instance: string;
 }
 
 /** A batch of journal entries, their bytes packed in one transferable buffer. */
@@ -34,11 +36,12 @@ export interface DecodeResponse {
   type: 'decoded';
   id: number;
   /**
-   * Every document of the batch as UTF-8 JSON, back to back, entry by entry in record
-   * order (transferred, not copied: no string per document crosses the threads).
+   * Every document of the batch as its bulk line (`{"create":{"_id":"<documentId>"}}\n`,
+   * the UTF-8 JSON document, `\n`), back to back, entry by entry in record order
+   * (transferred, not copied: no string per document crosses the threads).
    */
   bytes: ArrayBuffer;
-  /** Document k is `bytes[docOffsets[k], docOffsets[k + 1])` (length documents + 1). */
+  /** Line k is `bytes[docOffsets[k], docOffsets[k + 1])` (length documents + 1). */
   docOffsets: Uint32Array;
   /** Per entry, how many documents it produced. */
   docCounts: Uint32Array;

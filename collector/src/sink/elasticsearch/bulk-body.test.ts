@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
 import { BulkIndexer } from './bulk.js';
-import { bodyBytes, buildBulkBody, hasLineBreak } from './bulk-body.js';
+import { buildBulkBody, hasLineBreak, lineParts, renderLine } from './bulk-body.js';
 
 const enc = new TextEncoder();
 
@@ -55,21 +55,45 @@ function fakeClient(status: (docIndex: number) => number): { client: Client; bod
 test('bulk body: action line with the id as JSON, the document bytes unchanged, a line break each', () => {
   const docs = documents(4).map((text, i) => {
     const idJson = JSON.stringify(`inst-${i.toString(36)}-"q"`);
-    const source = enc.encode(text);
-    return { idJson, source, bytes: bodyBytes(idJson, source), text };
+    const line = renderLine(idJson, enc.encode(text));
+    return { idJson, text, line: { buf: line, start: 0, end: line.length } };
   });
-  const body = buildBulkBody(docs);
   const want = docs.map((d) => `{"create":{"_id":${d.idJson}}}\n${d.text}\n`).join('');
+  const body = buildBulkBody(docs.map((d) => d.line));
   assert.equal(body.toString('utf8'), want);
-  assert.equal(body.length, Buffer.byteLength(want));
-  assert.equal(
-    body.length,
-    docs.reduce((n, d) => n + d.bytes, 0),
-    'bodyBytes counts bytes, not characters',
-  );
+  assert.equal(body.length, Buffer.byteLength(want), 'bytes, not characters');
+  // The id and the document come back out of a line as they went in (dead letters).
+  for (const [i, d] of docs.entries()) {
+    const parts = lineParts(d.line);
+    assert.equal(parts.id, `inst-${i.toString(36)}-"q"`);
+    assert.equal(Buffer.from(parts.source).toString('utf8'), d.text);
+  }
   assert.equal(hasLineBreak(enc.encode('{"a":"b"}')), false);
   assert.equal(hasLineBreak(enc.encode('{"a":\n"b"}')), true);
   assert.equal(hasLineBreak(enc.encode('{"a":\r"b"}')), true);
+});
+
+test('bulk body: lines that follow each other in one buffer, lines elsewhere, in any mix', () => {
+  // A batch buffer as a decode worker writes it: lines back to back, with junk around.
+  const texts = documents(6);
+  const rendered = texts.map((t, i) => renderLine(JSON.stringify(`b-${i}`), enc.encode(t)));
+  const batch = Buffer.concat([Buffer.from('junk'), ...rendered.slice(0, 4), Buffer.from('tail')]);
+  const lines: { buf: Uint8Array; start: number; end: number }[] = [];
+  let off = 4;
+  for (const r of rendered.slice(0, 4)) {
+    lines.push({ buf: batch, start: off, end: off + r.length });
+    off += r.length;
+  }
+  const own = rendered.slice(4).map((r) => ({ buf: r, start: 0, end: r.length }));
+  // Contiguous, then a gap (line 2 skipped: it went in an earlier request), then lines of
+  // their own in between lines of the batch.
+  const order = [lines[0], lines[1], lines[3], own[0], lines[2], own[1]] as typeof lines;
+  const want = order.map((l) => Buffer.from(l.buf.subarray(l.start, l.end)).toString()).join('');
+  assert.equal(buildBulkBody(order).toString(), want);
+  const into = Buffer.alloc(want.length + 100, 0x41);
+  const body = buildBulkBody(order, into);
+  assert.equal(body.toString(), want);
+  assert.equal(body.buffer, into.buffer, 'written into the spare buffer given');
 });
 
 test('bulk indexer with byte sources: ids kept, requests split by body bytes, every document sent once', async (t) => {
@@ -170,4 +194,66 @@ test('bulk indexer: string and byte sources give the same request body', async (
     a.bodies[0]?.toString('utf8'),
     texts.map((t, i) => `{"create":{"_id":"d${i}"}}\n${t}\n`).join(''),
   );
+});
+
+test('bulk indexer with rendered lines: one batch buffer, split by bytes, each sent once; dead letters and a malformed line keep their id and text', async (t) => {
+  const texts = documents(40);
+  const rejected = new Set([7, 21]);
+  const { client, bodies } = fakeClient((n) => (rejected.has(n) ? 400 : 201));
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-body-'));
+  const path = join(dir, 'dead.ndjson');
+  const flushBytes = 4096;
+  const indexer = new BulkIndexer({
+    client,
+    flushBytes,
+    flushCount: 1000,
+    flushIntervalMs: 10,
+    deadLetter: { path },
+  });
+  t.after(() => indexer.close());
+  // Lines back to back in one buffer, as a decode worker writes them: datagram d holds
+  // documents 4d .. 4d+3, all at journal position 100 d.
+  const rendered = texts.map((text, i) => renderLine(JSON.stringify(`id-${i}`), enc.encode(text)));
+  // Document 30's line loses its last byte (the line break): it must not be sent.
+  rendered[30] = rendered[30]?.subarray(0, -1) as Buffer;
+  const batch = Buffer.concat(rendered);
+  let off = 0;
+  for (let d = 0; d < 10; d++) {
+    const offsets = new Uint32Array(5);
+    offsets[0] = off;
+    for (let j = 0; j < 4; j++) {
+      off += (rendered[d * 4 + j] as Buffer).length;
+      offsets[j + 1] = off;
+    }
+    indexer.addLines(batch, offsets, BigInt(d * 100));
+  }
+  await indexer.flush();
+  assert.ok(bodies.length > 1, 'more than one request');
+  const sent: string[] = [];
+  for (const body of bodies) {
+    assert.ok(body.length <= flushBytes, `a body of ${body.length} B`);
+    const lines = body.toString('utf8').split('\n');
+    for (let k = 0; k + 1 < lines.length; k += 2) {
+      const action = JSON.parse(lines[k] as string) as { create: { _id: string } };
+      assert.equal(lines[k + 1], texts[Number(action.create._id.slice(3))]);
+      sent.push(action.create._id);
+    }
+  }
+  const want = texts.map((_, i) => `id-${i}`).filter((id) => id !== 'id-30');
+  assert.deepEqual(sent, want, 'every well-formed line once, in order');
+  const dead = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; source: unknown; error: { type: string } });
+  assert.deepEqual(dead.map((l) => l.id).sort(), ['id-21', 'id-30', 'id-7']);
+  for (const l of dead) {
+    const n = Number(l.id.slice(3));
+    if (n === 30) assert.equal(l.error.type, 'invalid_line');
+    // The malformed line lost its line break, not a byte of the document.
+    assert.equal(JSON.stringify(l.source), texts[n], 'the exact document text');
+  }
+  const s = indexer.stats();
+  assert.equal(s.indexed, 37);
+  assert.equal(s.deadLettered, 3);
+  assert.equal(indexer.indexedUpTo(), 900n);
 });

@@ -1,9 +1,10 @@
 /**
- * The `_bulk` request body as bytes: per document the action line
- * `{"create":{"_id":<id as JSON>}}\n`, the document's UTF-8 JSON and a line break, copied
- * into one Buffer of exactly the right size. Documents arrive as bytes from the decode
- * workers and leave as bytes: no string per document, no join, no second UTF-8 encoding
- * by the HTTP client.
+ * The `_bulk` request body as bytes. Every document is held as its whole NDJSON pair, the
+ * line: `{"create":{"_id":<id as JSON>}}\n`, the document's UTF-8 JSON, a line break. The
+ * decode workers write lines like that for every record, back to back in one buffer per
+ * batch, so a request body is a few large copies out of those buffers: no string, no
+ * object and no view per document on the way. Documents given one at a time (replay,
+ * library use) are rendered into a line of their own when added.
  */
 
 const ACTION_START = Buffer.from('{"create":{"_id":');
@@ -11,25 +12,11 @@ const ACTION_END = Buffer.from('}}\n');
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** One document as the body needs it. */
-export interface BodyDocument {
-  /** The `_id` as JSON text (`JSON.stringify(id)`). */
-  readonly idJson: string;
-  /** The document's UTF-8 JSON bytes, no line break in them. */
-  readonly source: Uint8Array;
-  /** Its bytes in the body: {@link bodyBytes}. */
-  readonly bytes: number;
-}
-
-/** Bytes a document takes in the body: action line, document and line break. */
-export function bodyBytes(idJson: string, source: Uint8Array): number {
-  return (
-    ACTION_START.length +
-    Buffer.byteLength(idJson) +
-    ACTION_END.length +
-    source.byteLength +
-    1 /* \n */
-  );
+/** One document's line: bytes [start, end) of `buf` (a batch's buffer, or its own). */
+export interface BodyLine {
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly end: number;
 }
 
 /** True when the bytes hold a raw line break (it would split the NDJSON line). */
@@ -47,25 +34,67 @@ export function sourceText(source: Uint8Array): string {
   return Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8');
 }
 
+/** The line of one document: action with `idJson` (`JSON.stringify(id)`), document, `\n`. */
+export function renderLine(idJson: string, source: Uint8Array): Buffer {
+  const idBytes = Buffer.byteLength(idJson);
+  const line = Buffer.allocUnsafe(
+    ACTION_START.length + idBytes + ACTION_END.length + source.byteLength + 1,
+  );
+  let off = ACTION_START.copy(line, 0);
+  off += line.write(idJson, off, 'utf8');
+  off += ACTION_END.copy(line, off);
+  line.set(source, off);
+  line[line.length - 1] = LF;
+  return line;
+}
+
 /**
- * The body of one `_bulk` request with `create` actions for `docs`, in order: written into
- * `into` (a view of its start is returned) when it is large enough, else into a new Buffer.
+ * The `_id` and the document bytes of a line (for dead letters): the action line is
+ * everything up to the first line break, the document what follows, less the final line
+ * break.
  */
-export function buildBulkBody(docs: readonly BodyDocument[], into?: Buffer): Buffer {
+export function lineParts(line: BodyLine): { id: string; source: Uint8Array } {
+  const bytes = line.buf.subarray(line.start, line.end);
+  const actionEnd = bytes.indexOf(LF);
+  let id = '';
+  try {
+    const action = JSON.parse(sourceText(bytes.subarray(0, actionEnd))) as {
+      create?: { _id?: unknown };
+    };
+    id = String(action.create?._id ?? '');
+  } catch {
+    // Not ours to fail on: the dead letter then says so with an empty id.
+  }
+  // The last byte is the line break, unless the line is malformed (then kept whole).
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === LF ? bytes.length - 1 : bytes.length;
+  return { id, source: bytes.subarray(actionEnd + 1, end) };
+}
+
+/**
+ * The body of one `_bulk` request holding `lines`, in order: written into `into` (a view
+ * of its start is returned) when it is large enough, else into a new Buffer. Lines that
+ * follow each other in the same buffer (a decode batch) are copied together.
+ */
+export function buildBulkBody(lines: readonly BodyLine[], into?: Buffer): Buffer {
   let total = 0;
-  for (const d of docs) total += d.bytes;
+  for (const l of lines) total += l.end - l.start;
   const body =
     into !== undefined && into.length >= total
       ? into.subarray(0, total)
       : Buffer.allocUnsafe(total);
   let off = 0;
-  for (const d of docs) {
-    off += ACTION_START.copy(body, off);
-    off += body.write(d.idJson, off, 'utf8');
-    off += ACTION_END.copy(body, off);
-    body.set(d.source, off);
-    off += d.source.byteLength;
-    body[off++] = LF;
+  let i = 0;
+  while (i < lines.length) {
+    const first = lines[i] as BodyLine;
+    let end = first.end;
+    i++;
+    for (; i < lines.length; i++) {
+      const next = lines[i] as BodyLine;
+      if (next.buf !== first.buf || next.start !== end) break;
+      end = next.end;
+    }
+    body.set(first.buf.subarray(first.start, end), off);
+    off += end - first.start;
   }
   if (off !== total) throw new Error(`bulk body: wrote ${off} bytes of ${total}`);
   return body;

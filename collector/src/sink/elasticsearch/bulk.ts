@@ -22,10 +22,11 @@ import { errors } from '@elastic/elasticsearch';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import {
   asBytes,
-  type BodyDocument,
-  bodyBytes,
+  type BodyLine,
   buildBulkBody,
   hasLineBreak,
+  lineParts,
+  renderLine,
   sourceText,
 } from './bulk-body.js';
 import {
@@ -156,17 +157,19 @@ export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 2;
 
 const NO_BYTES = new Uint8Array(0);
+const LF = 0x0a;
 
-interface Entry extends BodyDocument {
-  readonly id: string;
-  readonly idJson: string;
-  readonly position: bigint;
+interface Entry extends BodyLine {
   /**
-   * The document's bytes, kept once until done (then emptied); the action line is
-   * written into the body when a request is built. Text only for a dead letter.
+   * The document's line (action, document, line break) is `buf[start, end)`, kept until
+   * done (then let go). The `_id` and the document are read back out of it only for a
+   * dead letter.
    */
-  source: Uint8Array;
-  /** Action line + document + line break: its size in a request body. */
+  buf: Uint8Array;
+  start: number;
+  end: number;
+  readonly position: bigint;
+  /** Its size in a request body. */
   readonly bytes: number;
   readonly seq: number;
   done: boolean;
@@ -406,13 +409,54 @@ export class BulkIndexer {
         invalid = { type: 'invalid_json', reason: (err as Error).message };
       }
     }
-    const idJson = JSON.stringify(item.id);
+    const line = renderLine(JSON.stringify(item.id), source);
+    this.enqueue(line, 0, line.length, item.position, invalid);
+    return this.hasCapacity();
+  }
+
+  /**
+   * Queues documents already rendered as bulk lines (the decode workers'): line j is
+   * `buf[offsets[j], offsets[j + 1])`, `{"create":{"_id":...}}\n`, the document and a line
+   * break, all at journal `position`. The buffer is kept as it is (not copied) until the
+   * documents are done, so the caller must not write into it before then. Returns false
+   * when the indexer is full, as {@link add} does.
+   */
+  addLines(buf: Uint8Array, offsets: ArrayLike<number>, position: bigint): boolean {
+    if (this.closing) throw new Error('BulkIndexer: addLines() after close()');
+    if (this.lastAddedPosition !== undefined && position < this.lastAddedPosition) {
+      throw new RangeError(
+        `BulkIndexer: position ${position} after ${this.lastAddedPosition} (positions must not decrease)`,
+      );
+    }
+    this.lastAddedPosition = position;
+    for (let j = 0; j + 1 < offsets.length; j++) {
+      const start = offsets[j] as number;
+      const end = offsets[j + 1] as number;
+      this.counters.added += 1;
+      // A line must end where its document does: anything else would shift every
+      // document after it in the request onto the wrong action.
+      const invalid: DeadLetterError | undefined =
+        end > start && buf[end - 1] === LF
+          ? undefined
+          : { type: 'invalid_line', reason: 'a bulk line must end with a line break' };
+      this.enqueue(buf, start, end, position, invalid);
+    }
+    return this.hasCapacity();
+  }
+
+  private enqueue(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    position: bigint,
+    invalid: DeadLetterError | undefined,
+  ): void {
     const entry: Entry = {
-      id: item.id,
-      idJson,
-      position: item.position,
-      source,
-      bytes: bodyBytes(idJson, source),
+      buf,
+      start,
+      end,
+      position,
+      bytes: end - start,
       seq: this.seq++,
       done: false,
     };
@@ -426,7 +470,6 @@ export class BulkIndexer {
       this.armFlushTimer();
       this.pump();
     }
-    return this.hasCapacity();
   }
 
   /** True while the indexer holds less than `maxQueuedBytes`. */
@@ -824,15 +867,18 @@ export class BulkIndexer {
     list: readonly { entry: Entry; status: number; error: DeadLetterError }[],
   ): Promise<Entry[]> {
     const time = new Date().toISOString();
-    const lines: DeadLetterEntry[] = list.map(({ entry, status, error }) => ({
-      time,
-      id: entry.id,
-      position: entry.position.toString(),
-      status,
-      error,
-      // The one place a document becomes text again.
-      source: entrySource(sourceText(entry.source)),
-    }));
+    const lines: DeadLetterEntry[] = list.map(({ entry, status, error }) => {
+      const { id, source } = lineParts(entry);
+      return {
+        time,
+        id,
+        position: entry.position.toString(),
+        status,
+        error,
+        // The one place a document becomes text again.
+        source: entrySource(sourceText(source)),
+      };
+    });
     try {
       await this.deadLetter.append(lines);
     } catch (err) {
@@ -880,8 +926,11 @@ export class BulkIndexer {
     if (entry.done) return;
     entry.done = true;
     this.queuedBytes -= entry.bytes;
-    // Done documents may wait in the checkpoint queue behind a slow one: keep them small.
-    entry.source = NO_BYTES;
+    // Done documents may wait in the checkpoint queue behind a slow one: keep them small,
+    // and let their batch's buffer go (the decode pool recycles it once all are done).
+    entry.buf = NO_BYTES;
+    entry.start = 0;
+    entry.end = 0;
   }
 
   private settle(): void {
