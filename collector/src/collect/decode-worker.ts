@@ -34,7 +34,7 @@ const out = new JsonOut(1 << 20);
 /** Buffers the main thread handed back (see SpareBuffer), at most this many bytes kept. */
 const spares: ArrayBuffer[] = [];
 let spareBytes = 0;
-const MAX_SPARE_BYTES = 32 * 1024 * 1024;
+const MAX_SPARE_BYTES = 8 * 1024 * 1024;
 /** New reply buffers are rounded up to this, so that later batches fit in recycled ones. */
 const REPLY_ROUNDING = 256 * 1024;
 
