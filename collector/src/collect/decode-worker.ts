@@ -5,7 +5,13 @@ import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
 import { writeDocument } from '../flow/document.js';
 import { JsonOut, writeByte, writeRaw } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
-import { appCode, FlowTupleMap, OTHER_APP, protocolCode } from '../metrics/flow-tuples.js';
+import {
+  appCode,
+  exporterOf,
+  FlowTupleMap,
+  OTHER_APP,
+  protocolCode,
+} from '../metrics/flow-tuples.js';
 import type { FlowTotals } from '../metrics/flows.js';
 import type {
   DecodeRequest,
@@ -85,7 +91,7 @@ function decode(req: DecodeRequest): DecodeResponse {
       docOffsets.push(out.pos);
       if (r.kind !== 'flow') continue;
       const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
-      let a = byTuple.find(r);
+      let a = byTuple.find(exporterOf(r), r);
       if (a === undefined) {
         const app = appCode(r, protocolCode(r));
         a = {
@@ -96,12 +102,12 @@ function decode(req: DecodeRequest): DecodeResponse {
           protocol: r.protocol,
           direction: r.direction,
           ipVersion: r.ipVersion,
-          port: app === OTHER_APP ? undefined : app,
+          srcPort: app === OTHER_APP ? undefined : app,
           bytes: 0,
           packets: 0,
           records: 0,
         };
-        byTuple.set(r, a);
+        byTuple.set(exporterOf(r), r, a);
         aggregates.push(a);
       }
       a.bytes += ((r.bytes ?? 0) + (r.reverseBytes ?? 0)) * rate;

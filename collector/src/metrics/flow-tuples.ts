@@ -20,22 +20,28 @@ const NO_INTERFACE = -1;
 /** Application code for 'other'; codes 0..1023 are the well-known port itself. */
 export const OTHER_APP = 1024;
 
+/** What a tuple is cut from: a flow record, or totals a worker summed by tuple. */
+export type TupleFields = Pick<
+  FlowRecord,
+  'inInterface' | 'outInterface' | 'protocol' | 'direction' | 'ipVersion' | 'srcPort' | 'dstPort'
+>;
+
 export function directionCode(d: FlowRecord['direction']): number {
   return d === 'ingress' ? 0 : d === 'egress' ? 1 : 2;
 }
 
-export function protocolCode(r: FlowRecord): number {
+export function protocolCode(r: TupleFields): number {
   const p = r.protocol;
   return p !== undefined && p >= 0 && p < NO_PROTOCOL ? p | 0 : NO_PROTOCOL;
 }
 
 /** 1 for IPv4, 2 for IPv6, 0 when unknown. */
-export function ipCode(r: FlowRecord): number {
+export function ipCode(r: TupleFields): number {
   return r.ipVersion === 4 ? 1 : r.ipVersion === 6 ? 2 : 0;
 }
 
 /** The lower of the flow's ports when it is below 1024 and the protocol has ports. */
-export function appCode(r: FlowRecord, protocol: number): number {
+export function appCode(r: TupleFields, protocol: number): number {
   if (!PORTED.has(protocol)) return OTHER_APP;
   const s = r.srcPort;
   const d = r.dstPort;
@@ -48,7 +54,7 @@ export function exporterOf(r: FlowRecord): string {
   return r.exporter.agent ?? r.exporter.address;
 }
 
-function leafKey(r: FlowRecord): number {
+function leafKey(r: TupleFields): number {
   const protocol = protocolCode(r);
   return (
     ((protocol * 3 + directionCode(r.direction)) * 3 + ipCode(r)) * 1025 + appCode(r, protocol)
@@ -60,18 +66,20 @@ export class FlowTupleMap<C> {
   /** exporter -> input interface -> output interface -> (protocol, direction, ip, app). */
   private readonly tree = new Map<string, Map<number, Map<number, Map<number, C>>>>();
 
-  /** The value of `r`'s tuple; never creates anything (a full table must not grow). */
-  find(r: FlowRecord): C | undefined {
+  /**
+   * The value of the tuple of `r` from `exporter` (see exporterOf); never creates anything
+   * (a full table must not grow).
+   */
+  find(exporter: string, r: TupleFields): C | undefined {
     return this.tree
-      .get(exporterOf(r))
+      .get(exporter)
       ?.get(r.inInterface ?? NO_INTERFACE)
       ?.get(r.outInterface ?? NO_INTERFACE)
       ?.get(leafKey(r));
   }
 
-  /** Sets the value of `r`'s tuple. */
-  set(r: FlowRecord, value: C): void {
-    const exporter = exporterOf(r);
+  /** Sets the value of the tuple of `r` from `exporter`. */
+  set(exporter: string, r: TupleFields, value: C): void {
     let byIn = this.tree.get(exporter);
     if (byIn === undefined) {
       byIn = new Map();

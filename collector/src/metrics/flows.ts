@@ -16,6 +16,7 @@ import {
   NO_PROTOCOL,
   OTHER_APP,
   protocolCode,
+  type TupleFields,
 } from './flow-tuples.js';
 import {
   ATTR_APPLICATION,
@@ -57,8 +58,9 @@ const DIRECTIONS = ['ingress', 'egress', 'unknown'] as const;
 const IP_TYPES = [undefined, 'ipv4', 'ipv6'] as const;
 
 /**
- * Flow counts summed per attribute tuple by a decode worker. `port` is the flow's
- * well-known port (the lower of its ports when below 1024), else undefined.
+ * Flow counts summed per attribute tuple by a decode worker. `srcPort` is the flow's
+ * well-known port (the lower of its ports when below 1024), else undefined: the one port
+ * fact the tuple keeps.
  */
 export interface FlowTotals {
   exporter: string;
@@ -68,7 +70,7 @@ export interface FlowTotals {
   protocol: number | undefined;
   ipVersion: 4 | 6 | undefined;
   direction: 'ingress' | 'egress' | 'unknown' | undefined;
-  port: number | undefined;
+  srcPort: number | undefined;
   /** Scaled by the sampling rate. */
   bytes: number;
   packets: number;
@@ -148,7 +150,7 @@ export class FlowMetrics {
   /** Counts one normalized record. Options and counter records are not flows; ignored. */
   record(r: FlowRecord): void {
     if (r.kind !== 'flow') return;
-    const cell = this.cellFor(r);
+    const cell = this.cellFor(exporterOf(r), r);
     const rate = r.samplingRate !== undefined && r.samplingRate >= 1 ? r.samplingRate : 1;
     cell.bytes += (count(r.bytes) + count(r.reverseBytes)) * rate;
     cell.packets += (count(r.packets) + count(r.reversePackets)) * rate;
@@ -160,29 +162,7 @@ export class FlowMetrics {
    * the records themselves never cross threads). `bytes`/`packets` are already scaled.
    */
   addTotals(t: FlowTotals): void {
-    const r: FlowRecord = {
-      kind: 'flow',
-      exporter: {
-        address: t.exporter,
-        port: undefined,
-        protocol: 'netflow',
-        version: 10,
-        domain: 0,
-        sequence: 0,
-        uptimeMs: undefined,
-        exportTimeMs: undefined,
-        ...(t.agent !== undefined ? { agent: t.agent } : {}),
-      },
-      receivedMs: 0,
-      fields: [],
-      inInterface: t.inInterface,
-      outInterface: t.outInterface,
-      protocol: t.protocol,
-      ipVersion: t.ipVersion,
-      direction: t.direction,
-      srcPort: t.port,
-    };
-    const cell = this.cellFor(r);
+    const cell = this.cellFor(t.agent ?? t.exporter, t);
     cell.bytes += count(t.bytes);
     cell.packets += count(t.packets);
     cell.records += count(t.records);
@@ -199,8 +179,8 @@ export class FlowMetrics {
     result.observe(this.records, c.records, c.attributes);
   }
 
-  private cellFor(r: FlowRecord): Cell {
-    const found = this.byTuple.find(r);
+  private cellFor(exporter: string, r: TupleFields): Cell {
+    const found = this.byTuple.find(exporter, r);
     if (found !== undefined) return found;
     // A full table sends every new tuple to the overflow series and grows no more.
     if (this.cells.length >= this.maxTuples) return this.overflow;
@@ -209,10 +189,10 @@ export class FlowMetrics {
       bytes: 0,
       packets: 0,
       records: 0,
-      attributes: tupleAttributes(exporterOf(r), r, protocol, ipCode(r), appCode(r, protocol)),
+      attributes: tupleAttributes(exporter, r, protocol, ipCode(r), appCode(r, protocol)),
     };
     this.cells.push(cell);
-    this.byTuple.set(r, cell);
+    this.byTuple.set(exporter, r, cell);
     return cell;
   }
 }
@@ -220,7 +200,7 @@ export class FlowMetrics {
 /** Built once per distinct tuple; unknown facts are left out rather than invented. */
 function tupleAttributes(
   exporter: string,
-  r: FlowRecord,
+  r: TupleFields,
   protocol: number,
   ip: number,
   app: number,
