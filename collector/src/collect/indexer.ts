@@ -16,6 +16,15 @@ import type { DecodePool } from './decode-pool.js';
  */
 export const READ_BYTES = 64 * 1024;
 
+/**
+ * How long new journal data may wait for more before it is read, when less than a step
+ * waits. Every step costs the same fixed work whatever its size (messages to and from
+ * the worker, its stats and flow totals, a checkpoint): at 10,000 records/s, reading every
+ * 20 ms journal flush made steps of ~7 datagrams and that fixed work a third of the
+ * collector's CPU. 100 ms is well inside the bulk interval (1 s) that follows anyway.
+ */
+export const GATHER_MS = 100;
+
 /** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
 export interface DocumentSink {
   /**
@@ -72,6 +81,7 @@ export class Indexer {
   private caughtUpMs = Date.now();
   private head = 0;
   private wake: (() => void) | undefined;
+  private gatherTimer: NodeJS.Timeout | undefined;
   private loopDone: Promise<void> | undefined;
   private lastSafe = -1;
   entriesRead = 0;
@@ -89,9 +99,21 @@ export class Indexer {
     this.head = reader.position;
   }
 
-  /** Nudges the loop (new journal data was flushed). */
+  /**
+   * Nudges the loop (new journal data was flushed). At once when a full step waits;
+   * otherwise within GATHER_MS, so that at low rates a step gathers several journal
+   * flushes (20 ms apart) instead of decoding a handful of datagrams each time.
+   */
   notify(): void {
-    this.wake?.();
+    if (this.wake === undefined) return;
+    if (this.flushedHead() - this.head >= READ_BYTES) {
+      this.wake();
+      return;
+    }
+    this.gatherTimer ??= setTimeout(() => {
+      this.gatherTimer = undefined;
+      this.wake?.();
+    }, GATHER_MS);
   }
 
   start(): void {
@@ -190,6 +212,7 @@ export class Indexer {
   async stop(timeoutMs = 10_000): Promise<number> {
     this.stopped = true;
     this.signalStop();
+    if (this.gatherTimer !== undefined) clearTimeout(this.gatherTimer);
     this.wake?.();
     await this.loopDone;
     await Promise.race([this.sink.flush(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
