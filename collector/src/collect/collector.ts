@@ -219,6 +219,14 @@ export class Collector {
           self.datagram(exporter, 'accepted');
           this.writer.append({ receivedMs: now, exporter, exporterPort, localPort, bytes });
         },
+        onOverflow: (exporter, datagrams) => {
+          // Only when this thread stalled for seconds under a flood: counted and said.
+          for (let i = 0; i < datagrams; i++) self.datagram(exporter, 'rejected', 'overflow');
+          this.log.warn(
+            { exporter, datagrams },
+            'datagrams dropped: the receive thread was at its bound (the main thread fell behind)',
+          );
+        },
       });
       this.listeners.push(listener);
       const b = listener.buffer;

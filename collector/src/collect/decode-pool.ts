@@ -1,8 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ExporterStats } from '../flow/decoder.js';
 import type { JournalEntry } from '../ingest/journal/format.js';
 import type { FlowTotals } from '../metrics/flows.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
+import { spawnThread } from '../threads/spawn.js';
 import type { DecodeRequest, FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** FNV-1a: a stable, cheap spread of exporters over workers. */
@@ -37,15 +38,6 @@ interface Pending {
   worker: number;
 }
 
-// Built, the worker is the .js file next to this one. Run from sources under tsx (tests,
-// development), a worker thread does not inherit tsx's loader, so a tiny bootstrap
-// registers it before importing the TypeScript worker.
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(
-  FROM_SOURCES ? './decode-worker.ts' : './decode-worker.js',
-  import.meta.url,
-);
-
 /**
  * A worker's garbage is a batch's records, dead once the batch is written: a young
  * generation of 24 MB holds several batches. Measured with bench/ingest/alone.ts (50,000
@@ -53,12 +45,6 @@ const WORKER_URL = new URL(
  * with V8's default for the thread, the same CPU.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 24 };
-
-function spawnWorker(): Worker {
-  if (!FROM_SOURCES) return new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS });
-  const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(boot, { eval: true, resourceLimits: WORKER_LIMITS });
-}
 
 /**
  * Decoding in worker threads. Every datagram of one exporter goes to the same worker,
@@ -98,7 +84,7 @@ export class DecodePool {
   ): DecodePool {
     const pool = new DecodePool(size, onStats);
     for (let i = 0; i < size; i++) {
-      const w = spawnWorker();
+      const w = spawnThread(import.meta.url, 'decode-worker', { resourceLimits: WORKER_LIMITS });
       w.on('message', (msg: FromWorker) => pool.settle(msg));
       w.on('error', (err) => pool.fail(i, new Error(`decode worker ${i} failed: ${err.message}`)));
       w.on('exit', (code) => {
