@@ -131,9 +131,9 @@ export interface BulkIndexerOptions {
   flushBytes?: number;
   /** Flush documents that waited this long (default 1000 ms). */
   flushIntervalMs?: number;
-  /** Bytes of documents held (queued and in flight) before `add` says stop (default 32 MiB). */
+  /** Bytes of documents held (queued and in flight) before `add` says stop (default 24 MiB). */
   maxQueuedBytes?: number;
-  /** `_bulk` requests in flight at once (default 2). */
+  /** `_bulk` requests in flight at once (default 4). */
   concurrency?: number;
   /** Retry backoff (default 100 ms initial, 30 s cap). */
   backoff?: BackoffOptions;
@@ -153,10 +153,12 @@ export interface BulkIndexerOptions {
 export const DEFAULT_FLUSH_COUNT = 5000;
 export const DEFAULT_FLUSH_BYTES = 5 * 1024 * 1024;
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_CONCURRENCY = 2;
+export const DEFAULT_MAX_QUEUED_BYTES = 24 * 1024 * 1024;
+export const DEFAULT_CONCURRENCY = 4;
 
 const NO_BYTES = new Uint8Array(0);
+/** Request body buffers kept for reuse (each `flushBytes`; more in flight are made anew). */
+const MAX_SPARE_BODIES = 2;
 const LF = 0x0a;
 
 interface Entry extends BodyLine {
@@ -661,7 +663,7 @@ export class BulkIndexer {
     this.controllers.delete(controller);
     // Answered: the server has read the whole body, nothing sends from it any more. (A
     // failed request's buffer is dropped: a write could still be queued on its socket.)
-    if (this.spareBodies.length < this.concurrency) this.spareBodies.push(spare);
+    if (this.spareBodies.length < MAX_SPARE_BODIES) this.spareBodies.push(spare);
     if (this.stopped) return;
     try {
       await this.handleAnswer(batch, answer, { durationMs, items: batch.length, bytes });
