@@ -311,7 +311,7 @@ export class Collector {
       asSink(this.bulk),
       {
         onAggregates: (a) => {
-          for (const t of a) this.metrics.flows.addTotals(t);
+          for (const t of a) this.metrics.flows.addTable(t);
         },
         onStats: (s) => deltas.apply(s),
         onCheckpoint: (p) => {

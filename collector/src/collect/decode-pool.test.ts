@@ -8,6 +8,7 @@ import { FlowDecoder } from '../flow/decoder.js';
 import { serializeDocument, toDocument } from '../flow/document.js';
 import { datagramsFromCaptures } from '../ingest/capture-source.js';
 import type { JournalEntry } from '../ingest/journal/format.js';
+import { TOTALS, TOTALS_COLUMNS } from '../metrics/flow-tuples.js';
 import { type DecodedBatch, DecodePool } from './decode-pool.js';
 import { documentId } from './indexer.js';
 
@@ -63,8 +64,15 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
     }
   }
   const inProcess = new FlowDecoder();
+  let wantBytes = 0;
   const want = entries.map((e) =>
-    inProcess.decode(e).records.map((r) => serializeDocument(toDocument(r))),
+    inProcess.decode(e).records.map((r) => {
+      if (r.kind === 'flow') {
+        const rate = r.samplingRate !== undefined && r.samplingRate >= 1 ? r.samplingRate : 1;
+        wantBytes += ((r.bytes ?? 0) + (r.reverseBytes ?? 0)) * rate;
+      }
+      return serializeDocument(toDocument(r));
+    }),
   );
 
   const pool = DecodePool.start(3, {
@@ -101,11 +109,20 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
     got.map((docs) => docs.map(([id]) => id)),
     entries.map((e, i) => (want[i] as string[]).map((_, k) => documentId('test', e.position, k))),
   );
-  const flows = [...a.aggregates, ...b.aggregates].reduce((n, x) => n + x.records, 0);
+  // Flow totals: one row per tuple; records and sampling-scaled bytes add up to what the
+  // in-process decoder's flow records hold.
+  const column = (c: number) =>
+    [...a.aggregates, ...b.aggregates].reduce((n, t) => {
+      for (let at = 0; at < t.rows.length; at += TOTALS_COLUMNS) n += t.rows[at + c] as number;
+      return n;
+    }, 0);
   const expectedFlows = want
     .flat()
     .filter((d) => d.includes('"netflow_flow"') || d.includes('"sflow_flow"')).length;
-  assert.equal(flows, expectedFlows);
+  assert.equal(column(TOTALS.records), expectedFlows);
+  assert.ok(expectedFlows > 0);
+  assert.equal(column(TOTALS.bytes), wantBytes);
+  assert.ok(wantBytes > 0);
   // Templates from every worker come back in one snapshot, and restore into a new pool.
   const snap = await pool.snapshot();
   assert.ok(snap.exporters.length >= 8);

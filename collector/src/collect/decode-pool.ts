@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ExporterStats } from '../flow/decoder.js';
 import type { JournalEntry } from '../ingest/journal/format.js';
-import type { FlowTotals } from '../metrics/flows.js';
+import type { FlowTotalsTable } from '../metrics/flow-tuples.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
 import { spawnThread } from '../threads/spawn.js';
 import type { DecodeRequest, FromWorker, ToWorker, WorkerInit } from './messages.js';
@@ -27,7 +27,7 @@ export interface EntryLines {
 export interface DecodedBatch {
   /** Per entry, in the order the entries were given. */
   lines: EntryLines[];
-  aggregates: FlowTotals[];
+  aggregates: FlowTotalsTable[];
   stats: [string, ExporterStats][];
 }
 
@@ -155,7 +155,7 @@ export class DecodePool {
       groups[this.workerFor(e.exporter)]?.push(i);
     });
     const lines: EntryLines[] = new Array(entries.length);
-    const aggregates: FlowTotals[] = [];
+    const aggregates: FlowTotalsTable[] = [];
     const stats: [string, ExporterStats][] = [];
     await Promise.all(
       groups.map(async (idx, w) => {

@@ -5,14 +5,7 @@ import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
 import { writeDocument } from '../flow/document.js';
 import { JsonOut, writeByte, writeRaw } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
-import {
-  appCode,
-  exporterOf,
-  FlowTupleMap,
-  OTHER_APP,
-  protocolCode,
-} from '../metrics/flow-tuples.js';
-import type { FlowTotals } from '../metrics/flows.js';
+import { FlowTotalsBuilder } from '../metrics/flow-tuples.js';
 import type {
   DecodeRequest,
   DecodeResponse,
@@ -68,8 +61,7 @@ function decode(req: DecodeRequest): DecodeResponse {
   out.reset();
   const docOffsets: number[] = [0];
   const docCounts = new Uint32Array(req.positions.length);
-  const byTuple = new FlowTupleMap<FlowTotals>();
-  const aggregates: FlowTotals[] = [];
+  const totals = new FlowTotalsBuilder();
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
     const exporter = req.exporters[i] as string;
@@ -90,31 +82,10 @@ function decode(req: DecodeRequest): DecodeResponse {
       writeByte(out, 0x0a);
       docOffsets.push(out.pos);
       if (r.kind !== 'flow') continue;
-      const rate = r.samplingRate !== undefined && r.samplingRate > 1 ? r.samplingRate : 1;
-      let a = byTuple.find(exporterOf(r), r);
-      if (a === undefined) {
-        const app = appCode(r, protocolCode(r));
-        a = {
-          exporter: r.exporter.address,
-          agent: r.exporter.agent,
-          inInterface: r.inInterface,
-          outInterface: r.outInterface,
-          protocol: r.protocol,
-          direction: r.direction,
-          ipVersion: r.ipVersion,
-          srcPort: app === OTHER_APP ? undefined : app,
-          bytes: 0,
-          packets: 0,
-          records: 0,
-        };
-        byTuple.set(exporterOf(r), r, a);
-        aggregates.push(a);
-      }
-      a.bytes += ((r.bytes ?? 0) + (r.reverseBytes ?? 0)) * rate;
-      a.packets += ((r.packets ?? 0) + (r.reversePackets ?? 0)) * rate;
-      a.records += 1;
+      totals.add(r);
     }
   }
+  const table = totals.build();
   return {
     type: 'decoded',
     id: req.id,
@@ -123,7 +94,7 @@ function decode(req: DecodeRequest): DecodeResponse {
     bytes: copyOut(),
     docOffsets: Uint32Array.from(docOffsets),
     docCounts,
-    aggregates,
+    aggregates: [table],
     stats: statsOf(touched),
   };
 }
@@ -186,7 +157,11 @@ port.on('message', (msg: ToWorker) => {
       }
       case 'decode': {
         const r = decode(msg);
-        port.postMessage(r, [r.bytes, r.docOffsets.buffer as ArrayBuffer]);
+        port.postMessage(r, [
+          r.bytes,
+          r.docOffsets.buffer as ArrayBuffer,
+          ...r.aggregates.map((t) => t.rows.buffer as ArrayBuffer),
+        ]);
         return;
       }
       case 'spare':

@@ -1,6 +1,6 @@
 import type { ExporterStats } from '../flow/decoder.js';
 import type { JournalReader } from '../ingest/journal/reader.js';
-import type { FlowTotals } from '../metrics/flows.js';
+import type { FlowTotalsTable } from '../metrics/flow-tuples.js';
 import type { DecodePool } from './decode-pool.js';
 
 /**
@@ -41,7 +41,7 @@ export interface DocumentSink {
 }
 
 export interface IndexerHooks {
-  onAggregates?(a: readonly FlowTotals[]): void;
+  onAggregates?(a: readonly FlowTotalsTable[]): void;
   onStats?(s: readonly [string, ExporterStats][]): void;
   /** Called with the new safe position whenever it advances. */
   onCheckpoint?(position: number): void;

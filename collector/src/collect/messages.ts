@@ -1,5 +1,5 @@
 import type { ExporterStats } from '../flow/decoder.js';
-import type { FlowTotals } from '../metrics/flows.js';
+import type { FlowTotalsTable } from '../metrics/flow-tuples.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
 
 /** What the main thread and the decode workers say to each other. */
@@ -45,7 +45,7 @@ export interface DecodeResponse {
   docOffsets: Uint32Array;
   /** Per entry, how many documents it produced. */
   docCounts: Uint32Array;
-  aggregates: FlowTotals[];
+  aggregates: FlowTotalsTable[];
   /** Cumulative stats of the exporters seen in this batch. */
   stats: [string, ExporterStats][];
 }

@@ -9,14 +9,19 @@ import type { FlowRecord } from '../flow/record.js';
 import { transportName } from '../flow/transport.js';
 import {
   appCode,
+  count,
   directionCode,
   exporterOf,
+  type FlowTotalsTable,
   FlowTupleMap,
   ipCode,
+  leafKey,
+  NO_INTERFACE,
   NO_PROTOCOL,
   OTHER_APP,
   protocolCode,
-  type TupleFields,
+  TOTALS,
+  TOTALS_COLUMNS,
 } from './flow-tuples.js';
 import {
   ATTR_APPLICATION,
@@ -56,31 +61,6 @@ interface Cell {
 
 const DIRECTIONS = ['ingress', 'egress', 'unknown'] as const;
 const IP_TYPES = [undefined, 'ipv4', 'ipv6'] as const;
-
-/**
- * Flow counts summed per attribute tuple by a decode worker. `srcPort` is the flow's
- * well-known port (the lower of its ports when below 1024), else undefined: the one port
- * fact the tuple keeps.
- */
-export interface FlowTotals {
-  exporter: string;
-  agent: string | undefined;
-  inInterface: number | undefined;
-  outInterface: number | undefined;
-  protocol: number | undefined;
-  ipVersion: 4 | 6 | undefined;
-  direction: 'ingress' | 'egress' | 'unknown' | undefined;
-  srcPort: number | undefined;
-  /** Scaled by the sampling rate. */
-  bytes: number;
-  packets: number;
-  records: number;
-}
-
-/** A non-negative finite count, else 0: counters only go up, whatever an exporter sent. */
-function count(n: number | undefined): number {
-  return n !== undefined && n >= 0 && n < Number.POSITIVE_INFINITY ? n : 0;
-}
 
 /**
  * Aggregate flow metrics: bytes, packets (both scaled by the sampling rate: estimates of
@@ -150,7 +130,16 @@ export class FlowMetrics {
   /** Counts one normalized record. Options and counter records are not flows; ignored. */
   record(r: FlowRecord): void {
     if (r.kind !== 'flow') return;
-    const cell = this.cellFor(exporterOf(r), r);
+    const protocol = protocolCode(r);
+    const cell = this.cellFor(
+      exporterOf(r),
+      r.inInterface ?? NO_INTERFACE,
+      r.outInterface ?? NO_INTERFACE,
+      protocol,
+      directionCode(r.direction),
+      ipCode(r),
+      appCode(r, protocol),
+    );
     const rate = r.samplingRate !== undefined && r.samplingRate >= 1 ? r.samplingRate : 1;
     cell.bytes += (count(r.bytes) + count(r.reverseBytes)) * rate;
     cell.packets += (count(r.packets) + count(r.reversePackets)) * rate;
@@ -158,14 +147,27 @@ export class FlowMetrics {
   }
 
   /**
-   * Adds totals summed elsewhere (a decode worker sums its records per attribute tuple;
-   * the records themselves never cross threads). `bytes`/`packets` are already scaled.
+   * Adds totals summed elsewhere (a decode worker sums its records per tuple; the records
+   * themselves never cross threads). Bytes and packets are already scaled.
    */
-  addTotals(t: FlowTotals): void {
-    const cell = this.cellFor(t.agent ?? t.exporter, t);
-    cell.bytes += count(t.bytes);
-    cell.packets += count(t.packets);
-    cell.records += count(t.records);
+  addTable(t: FlowTotalsTable): void {
+    const rows = t.rows;
+    for (let at = 0; at + TOTALS_COLUMNS <= rows.length; at += TOTALS_COLUMNS) {
+      const exporter = t.exporters[rows[at + TOTALS.exporter] as number];
+      if (exporter === undefined) continue;
+      const cell = this.cellFor(
+        exporter,
+        rows[at + TOTALS.inIf] as number,
+        rows[at + TOTALS.outIf] as number,
+        rows[at + TOTALS.protocol] as number,
+        rows[at + TOTALS.direction] as number,
+        rows[at + TOTALS.ip] as number,
+        rows[at + TOTALS.app] as number,
+      );
+      cell.bytes += count(rows[at + TOTALS.bytes]);
+      cell.packets += count(rows[at + TOTALS.packets]);
+      cell.records += count(rows[at + TOTALS.records]);
+    }
   }
 
   private observe(result: BatchObservableResult): void {
@@ -179,20 +181,28 @@ export class FlowMetrics {
     result.observe(this.records, c.records, c.attributes);
   }
 
-  private cellFor(exporter: string, r: TupleFields): Cell {
-    const found = this.byTuple.find(exporter, r);
+  private cellFor(
+    exporter: string,
+    inIf: number,
+    outIf: number,
+    protocol: number,
+    direction: number,
+    ip: number,
+    app: number,
+  ): Cell {
+    const leaf = leafKey(protocol, direction, ip, app);
+    const found = this.byTuple.get(exporter, inIf, outIf, leaf);
     if (found !== undefined) return found;
     // A full table sends every new tuple to the overflow series and grows no more.
     if (this.cells.length >= this.maxTuples) return this.overflow;
-    const protocol = protocolCode(r);
     const cell: Cell = {
       bytes: 0,
       packets: 0,
       records: 0,
-      attributes: tupleAttributes(exporter, r, protocol, ipCode(r), appCode(r, protocol)),
+      attributes: tupleAttributes(exporter, inIf, outIf, protocol, direction, ip, app),
     };
     this.cells.push(cell);
-    this.byTuple.set(exporter, r, cell);
+    this.byTuple.set(exporter, inIf, outIf, leaf, cell);
     return cell;
   }
 }
@@ -200,17 +210,19 @@ export class FlowMetrics {
 /** Built once per distinct tuple; unknown facts are left out rather than invented. */
 function tupleAttributes(
   exporter: string,
-  r: TupleFields,
+  inIf: number,
+  outIf: number,
   protocol: number,
+  direction: number,
   ip: number,
   app: number,
 ): Attributes {
   const a: Attributes = { [ATTR_EXPORTER]: exporter };
-  if (r.inInterface !== undefined) a[ATTR_INPUT_INTERFACE] = r.inInterface;
-  if (r.outInterface !== undefined) a[ATTR_OUTPUT_INTERFACE] = r.outInterface;
+  if (inIf !== NO_INTERFACE) a[ATTR_INPUT_INTERFACE] = inIf;
+  if (outIf !== NO_INTERFACE) a[ATTR_OUTPUT_INTERFACE] = outIf;
   const transport = protocol === NO_PROTOCOL ? undefined : transportName(protocol);
   if (transport !== undefined) a[ATTR_NETWORK_TRANSPORT] = transport;
-  a[ATTR_DIRECTION] = DIRECTIONS[directionCode(r.direction)];
+  a[ATTR_DIRECTION] = DIRECTIONS[direction] ?? 'unknown';
   const ipType = IP_TYPES[ip];
   if (ipType !== undefined) a[ATTR_NETWORK_TYPE] = ipType;
   a[ATTR_APPLICATION] =
