@@ -413,6 +413,7 @@ export class BulkIndexer {
     }
     const line = renderLine(JSON.stringify(item.id), source);
     this.enqueue(line, 0, line.length, item.position, invalid);
+    this.schedule();
     return this.hasCapacity();
   }
 
@@ -443,6 +444,7 @@ export class BulkIndexer {
           : { type: 'invalid_line', reason: 'a bulk line must end with a line break' };
       this.enqueue(buf, start, end, position, invalid);
     }
+    this.schedule();
     return this.hasCapacity();
   }
 
@@ -469,9 +471,13 @@ export class BulkIndexer {
     } else {
       this.fresh.push(entry);
       this.pendingBytes += entry.bytes;
-      this.armFlushTimer();
-      this.pump();
     }
+  }
+
+  /** After documents were queued: sends what is ready, or arms the flush timer. */
+  private schedule(): void {
+    this.armFlushTimer();
+    this.pump();
   }
 
   /** True while the indexer holds less than `maxQueuedBytes`. */
