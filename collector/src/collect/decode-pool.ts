@@ -40,11 +40,11 @@ interface Pending {
 
 /**
  * A worker's garbage is a batch's records, dead once the batch is written: a young
- * generation of 24 MB holds several batches. Measured with bench/ingest/alone.ts (50,000
- * records/s, Elasticsearch answering after 300 ms): peak RSS 237-254 MiB against 252-274
- * with V8's default for the thread, the same CPU.
+ * generation of 12 MB holds a few batches. Measured with bench/ingest/alone.ts (50,000
+ * records/s, Elasticsearch answering after 300 ms): peak RSS 236-243 MiB at 12 MB,
+ * 248-261 at 24 MB, 252-274 with V8's default for the thread; the same CPU.
  */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 24 };
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 12 };
 
 /**
  * Decoding in worker threads. Every datagram of one exporter goes to the same worker,
