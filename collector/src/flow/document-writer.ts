@@ -13,6 +13,7 @@ import {
   Text,
   writeByte,
   writeHexString,
+  writeIpv4Quoted,
   writeIsoQuoted,
   writeNumber,
   writeNumberText,
@@ -364,6 +365,8 @@ interface FieldsPlan {
   /** Otherwise, per member: its `"key":` text (comma first but for the first) and fields. */
   readonly members: readonly { readonly key: Text; readonly fields: readonly number[] }[];
   readonly isDate: readonly boolean[];
+  /** IPv4 address elements, whose fields may carry their number (FlowField.ipv4). */
+  readonly isIpv4: readonly boolean[];
   /** Records written with this plan so far (a layout is compiled once it is common). */
   uses: number;
   /** The layout's generated writer (fields-writer.ts), once compiled. */
@@ -377,6 +380,7 @@ const VALUE_WRITERS: ValueWriters = {
   number: writeNumber,
   iso: writeIsoQuoted,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
+  ipv4: writeIpv4Quoted,
 };
 
 function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
@@ -398,6 +402,7 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
     keys: byKey.size === infos.length ? members.map((m) => m.key) : undefined,
     members,
     isDate: infos.map((info) => DATE_TYPES.has(info.type)),
+    isIpv4: infos.map((info) => info.type === 'ipv4Address'),
     uses: 0,
     compiled: undefined,
   };
@@ -436,10 +441,12 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
       return;
     }
     if (++plan.uses === COMPILE_AFTER)
-      plan.compiled = compileFieldsWriter(keys, isDate, VALUE_WRITERS);
+      plan.compiled = compileFieldsWriter(keys, isDate, plan.isIpv4, VALUE_WRITERS);
     for (let i = 0; i < fields.length; i++) {
       writeText(o, keys[i] as Text);
-      writeField(o, (fields[i] as FlowField).value, isDate[i] === true);
+      const f = fields[i] as FlowField;
+      if (f.ipv4 !== undefined) writeIpv4Quoted(o, f.ipv4);
+      else writeField(o, f.value, isDate[i] === true);
     }
     return;
   }
@@ -481,6 +488,25 @@ function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean):
   else writeValue(o, d);
 }
 
+/** An address: from its number when the record has one (FlowRecord.srcIpv4), else its text. */
+function writeAddress(o: JsonOut, text: unknown, ipv4: number | undefined): void {
+  if (ipv4 !== undefined) writeIpv4Quoted(o, ipv4);
+  else writeValue(o, text);
+}
+
+/** The `ip` member of source or destination, as `member` writes it. */
+function addressMember(
+  o: JsonOut,
+  text: string | undefined,
+  ipv4: number | undefined,
+  first: boolean,
+): boolean {
+  if (ipv4 === undefined) return member(o, K.ip, text, first);
+  writeText(o, first ? K.ip.first : K.ip.next);
+  writeIpv4Quoted(o, ipv4);
+  return false;
+}
+
 /** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
@@ -489,7 +515,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   const packets = sum(r.packets, r.reversePackets);
 
   writeText(o, T.source);
-  let f = member(o, K.ip, r.srcAddr, true);
+  let f = addressMember(o, r.srcAddr, r.srcIpv4, true);
   if (!icmp) f = member(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
   f = member(o, K.bytes, r.bytes, f);
@@ -497,7 +523,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
   writeText(o, T.destination);
-  f = member(o, K.ip, r.dstAddr, true);
+  f = addressMember(o, r.dstAddr, r.dstIpv4, true);
   if (!icmp) f = member(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
   f = member(o, K.bytes, r.reverseBytes, f);
@@ -548,12 +574,12 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   }
   if (r.srcAddr !== undefined || r.dstAddr !== undefined) {
     writeText(o, T.related);
-    if (r.srcAddr === undefined) writeValue(o, r.dstAddr);
+    if (r.srcAddr === undefined) writeAddress(o, r.dstAddr, r.dstIpv4);
     else {
-      writeValue(o, r.srcAddr);
+      writeAddress(o, r.srcAddr, r.srcIpv4);
       if (r.dstAddr !== undefined && r.dstAddr !== r.srcAddr) {
         writeByte(o, 0x2c);
-        writeValue(o, r.dstAddr);
+        writeAddress(o, r.dstAddr, r.dstIpv4);
       }
     }
     writeByte(o, 0x5d);

@@ -16,6 +16,8 @@ export interface ValueWriters {
   readonly iso: (o: JsonOut, v: number) => boolean;
   /** Any element value, as the generic loop writes it. */
   readonly field: (o: JsonOut, v: unknown, isDate: boolean) => void;
+  /** An IPv4 address from its number (FlowField.ipv4), as its quoted text. */
+  readonly ipv4: (o: JsonOut, n: number) => void;
 }
 
 function storeText(t: Text): string {
@@ -27,18 +29,27 @@ function storeText(t: Text): string {
 }
 
 /**
- * A writer for a layout whose member keys are `keys` (comma first but for the first) and
- * whose date elements are flagged in `isDate`; undefined when a key is not plain ASCII.
+ * A writer for a layout whose member keys are `keys` (comma first but for the first),
+ * whose date elements are flagged in `isDate` and IPv4 address elements in `isIpv4`
+ * (those fields may carry their number, FlowField.ipv4); undefined when a key is not
+ * plain ASCII.
  */
 export function compileFieldsWriter(
   keys: readonly Text[],
   isDate: readonly boolean[],
+  isIpv4: readonly boolean[],
   w: ValueWriters,
 ): FieldsWriter | undefined {
   if (!keys.every((k) => k.simple)) return undefined;
-  let code = 'let p = 0; let view; let v;\n';
+  let code = 'let p = 0; let view; let v; let f;\n';
   for (let i = 0; i < keys.length; i++) {
     code += storeText(keys[i] as Text);
+    if (isIpv4[i]) {
+      code += `f = fields[${i}];\n`;
+      code += 'if (f.ipv4 !== undefined) { ipv4(o, f.ipv4); } else {\n';
+      code += 'v = f.value; if (typeof v === "number") number(o, v); else field(o, v, false); }\n';
+      continue;
+    }
     code += `v = fields[${i}].value;\n`;
     code += isDate[i]
       ? 'if (typeof v !== "number") field(o, v, true); else if (!iso(o, v)) number(o, v);\n'
@@ -48,17 +59,19 @@ export function compileFieldsWriter(
     number: ValueWriters['number'],
     iso: ValueWriters['iso'],
     field: ValueWriters['field'],
+    ipv4: ValueWriters['ipv4'],
   ) => FieldsWriter;
   try {
     factory = new Function(
       'number',
       'iso',
       'field',
+      'ipv4',
       `return function writeFields(o, fields) {\n${code}};`,
     ) as typeof factory;
   } catch {
     // Code generation disallowed: the generic loop writes every layout.
     return undefined;
   }
-  return factory(w.number, w.iso, w.field);
+  return factory(w.number, w.iso, w.field, w.ipv4);
 }

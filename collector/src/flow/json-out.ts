@@ -317,3 +317,42 @@ export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   o.pos = p + 26;
   return true;
 }
+
+/** Per octet value: its decimal digit count, then up to three digit characters. */
+const OCTETS = new Uint8Array(256 * 4);
+for (let v = 0; v < 256; v++) {
+  const s = `${v}`;
+  OCTETS[v * 4] = s.length;
+  for (let i = 0; i < s.length; i++) OCTETS[v * 4 + 1 + i] = s.charCodeAt(i);
+}
+
+function octet(b: Uint8Array, p: number, v: number): number {
+  const at = v << 2;
+  const n = OCTETS[at] as number;
+  b[p] = OCTETS[at + 1] as number;
+  if (n > 1) {
+    b[p + 1] = OCTETS[at + 2] as number;
+    if (n > 2) b[p + 2] = OCTETS[at + 3] as number;
+  }
+  return p + n;
+}
+
+/**
+ * `"a.b.c.d"`, the JSON string of an IPv4 address given as an unsigned 32-bit number:
+ * the text ipv4ToString makes, written without making it.
+ */
+export function writeIpv4Quoted(o: JsonOut, n: number): void {
+  if (o.pos + 26 > o.buf.length) o.reserve(18);
+  const b = o.buf;
+  let p = o.pos;
+  b[p] = 0x22;
+  p = octet(b, p + 1, n >>> 24);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, (n >>> 16) & 0xff);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, (n >>> 8) & 0xff);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, n & 0xff);
+  b[p] = 0x22;
+  o.pos = p + 1;
+}

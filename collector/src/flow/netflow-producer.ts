@@ -281,27 +281,39 @@ export class NetflowProducer {
         case A.dstPort:
           r.dstPort = num(v);
           break;
-        case A.src4:
+        case A.src4: {
           if (settable(r.srcAddr, v)) {
             r.srcAddr = str(v);
+            // The number beside the text (FlowRecord.srcIpv4) when the decoder read one;
+            // a number left from an earlier field never outlives its text.
+            const n = (fields[i] as FlowField).ipv4;
+            if (n !== undefined && r.srcAddr !== undefined) r.srcIpv4 = n;
+            else if (r.srcIpv4 !== undefined) r.srcIpv4 = undefined;
             r.ipVersion = 4;
           }
           break;
-        case A.dst4:
+        }
+        case A.dst4: {
           if (settable(r.dstAddr, v)) {
             r.dstAddr = str(v);
+            const n = (fields[i] as FlowField).ipv4;
+            if (n !== undefined && r.dstAddr !== undefined) r.dstIpv4 = n;
+            else if (r.dstIpv4 !== undefined) r.dstIpv4 = undefined;
             r.ipVersion = 4;
           }
           break;
+        }
         case A.src6:
           if (settable(r.srcAddr, v)) {
             r.srcAddr = str(v);
+            if (r.srcIpv4 !== undefined) r.srcIpv4 = undefined;
             r.ipVersion = 6;
           }
           break;
         case A.dst6:
           if (settable(r.dstAddr, v)) {
             r.dstAddr = str(v);
+            if (r.dstIpv4 !== undefined) r.dstIpv4 = undefined;
             r.ipVersion = 6;
           }
           break;

@@ -50,6 +50,15 @@ export interface FlowRecord {
 
   srcAddr?: string | undefined;
   dstAddr?: string | undefined;
+  /**
+   * srcAddr as an unsigned 32-bit number, when it is an IPv4 address the decoder read
+   * (FlowField.ipv4): the document writer writes its digits and hashes its bytes without
+   * going back through the text. Set only together with srcAddr, by the producer; code
+   * that changes srcAddr must delete it.
+   */
+  srcIpv4?: number | undefined;
+  /** dstAddr as a number, as srcIpv4. */
+  dstIpv4?: number | undefined;
   srcPort?: number | undefined;
   dstPort?: number | undefined;
   /** IANA protocol number. */

@@ -113,9 +113,12 @@ function slotExpression(kind: Kind, at: string): string {
  * the slots, no switch per field).
  */
 function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
-  const fields = slots.map(
-    (s, i) => `{ info: infos[${i}], value: ${slotExpression(s.kind, `base + ${s.offset}`)} }`,
-  );
+  // An address also keeps its number (FlowField.ipv4) for the document writer.
+  const fields = slots.map((s, i) => {
+    const at = `base + ${s.offset}`;
+    const ipv4 = s.kind === 'ip' ? `, ipv4: view.getUint32(${at})` : '';
+    return `{ info: infos[${i}], value: ${slotExpression(s.kind, at)}${ipv4} }`;
+  });
   const code = `
     return function readRecords(buf, view, start, count, ctx, out) {
       for (let i = 0, base = start; i < count; i++, base += ${record}) {
@@ -138,7 +141,11 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
         const fields: FlowField[] = new Array(slots.length);
         for (let j = 0; j < slots.length; j++) {
           const s = slots[j] as Slot;
-          fields[j] = { info: s.info, value: readSlot(buf, view, base + s.offset, s.kind) };
+          const off = base + s.offset;
+          fields[j] =
+            s.kind === 'ip'
+              ? { info: s.info, value: readSlot(buf, view, off, s.kind), ipv4: view.getUint32(off) }
+              : { info: s.info, value: readSlot(buf, view, off, s.kind) };
         }
         out.push({ ctx, templateId: 0, options: false, fields });
       }

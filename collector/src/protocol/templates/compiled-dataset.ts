@@ -66,7 +66,9 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
   const fields: string[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const expr = fieldExpression(kinds[i] as ReaderKind, offset, lengths[i] as number, i);
-    fields.push(`{ info: infos[${i}], value: ${expr} }`);
+    // An IPv4 address also keeps its number (FlowField.ipv4) for the document writer.
+    const ipv4 = kinds[i] === IPV4 ? `, ipv4: view.getUint32(p + ${offset})` : '';
+    fields.push(`{ info: infos[${i}], value: ${expr}${ipv4} }`);
     offset += lengths[i] as number;
   }
   const body = `

@@ -89,7 +89,14 @@ export function decodeDataSet(
       }
       if (pos + len > end) throw truncatedVarlen(template.id, pos);
       let value: FieldValue;
-      switch (kinds[i]) {
+      const kind = kinds[i];
+      if (kind === IPV4) {
+        // The address's number too (FlowField.ipv4), as the compiled reader keeps it.
+        values[i] = { info: f.info, value: ipv4ToString(body, pos), ipv4: view.getUint32(pos) };
+        pos += len;
+        continue;
+      }
+      switch (kind) {
         case UINT8:
           value = body[pos] as number;
           break;
@@ -98,9 +105,6 @@ export function decodeDataSet(
           break;
         case UINT32:
           value = view.getUint32(pos);
-          break;
-        case IPV4:
-          value = ipv4ToString(body, pos);
           break;
         default:
           value = decodeValue(body, view, pos, len, f.info);

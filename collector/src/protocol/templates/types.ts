@@ -32,6 +32,12 @@ export type FieldValue = number | bigint | string | boolean | Uint8Array;
 export interface FlowField {
   readonly info: ElementInfo;
   readonly value: FieldValue;
+  /**
+   * When the decoder read the value as a 4-byte IPv4 address: the same address as an
+   * unsigned 32-bit number (value is its dotted-quad text). Document writers write the
+   * digits from it instead of copying the text back out of the string.
+   */
+  readonly ipv4?: number;
 }
 
 /** The header facts a record needs later (timestamps are relative to them). */
