@@ -488,22 +488,39 @@ function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean):
   else writeValue(o, d);
 }
 
-/** An address: from its number when the record has one (FlowRecord.srcIpv4), else its text. */
-function writeAddress(o: JsonOut, text: unknown, ipv4: number | undefined): void {
-  if (ipv4 !== undefined) writeIpv4Quoted(o, ipv4);
-  else writeValue(o, text);
+// Addresses: from their number when the record has one (FlowRecord.srcIpv4/dstIpv4),
+// reading the text only otherwise (a NetflowRecord makes it on first read).
+
+function hasSrc(r: FlowRecord): boolean {
+  return r.srcIpv4 !== undefined || r.srcAddr !== undefined;
+}
+
+function hasDst(r: FlowRecord): boolean {
+  return r.dstIpv4 !== undefined || r.dstAddr !== undefined;
+}
+
+function writeSrc(o: JsonOut, r: FlowRecord): void {
+  if (r.srcIpv4 !== undefined) writeIpv4Quoted(o, r.srcIpv4);
+  else writeValue(o, r.srcAddr);
+}
+
+function writeDst(o: JsonOut, r: FlowRecord): void {
+  if (r.dstIpv4 !== undefined) writeIpv4Quoted(o, r.dstIpv4);
+  else writeValue(o, r.dstAddr);
+}
+
+/** Whether the two addresses are the same (the text compared, as the original does). */
+function sameAddress(r: FlowRecord): boolean {
+  if (r.srcIpv4 !== undefined && r.dstIpv4 !== undefined) return r.srcIpv4 === r.dstIpv4;
+  return r.dstAddr === r.srcAddr;
 }
 
 /** The `ip` member of source or destination, as `member` writes it. */
-function addressMember(
-  o: JsonOut,
-  text: string | undefined,
-  ipv4: number | undefined,
-  first: boolean,
-): boolean {
-  if (ipv4 === undefined) return member(o, K.ip, text, first);
+function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean): boolean {
+  const n = src ? r.srcIpv4 : r.dstIpv4;
+  if (n === undefined) return member(o, K.ip, src ? r.srcAddr : r.dstAddr, first);
   writeText(o, first ? K.ip.first : K.ip.next);
-  writeIpv4Quoted(o, ipv4);
+  writeIpv4Quoted(o, n);
   return false;
 }
 
@@ -515,7 +532,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   const packets = sum(r.packets, r.reversePackets);
 
   writeText(o, T.source);
-  let f = addressMember(o, r.srcAddr, r.srcIpv4, true);
+  let f = addressMember(o, r, true, true);
   if (!icmp) f = member(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
   f = member(o, K.bytes, r.bytes, f);
@@ -523,7 +540,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
   writeText(o, T.destination);
-  f = addressMember(o, r.dstAddr, r.dstIpv4, true);
+  f = addressMember(o, r, false, true);
   if (!icmp) f = member(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
   f = member(o, K.bytes, r.reverseBytes, f);
@@ -547,7 +564,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   f = member(o, K.bytes, bytes, f);
   f = member(o, K.packets, packets, f);
   writeDirection(o, r.direction, f);
-  if (r.srcAddr !== undefined && r.dstAddr !== undefined && r.protocol !== undefined) {
+  if (hasSrc(r) && hasDst(r) && r.protocol !== undefined) {
     const at = o.pos;
     writeText(o, K.communityId.next);
     if (!writeCommunityId(o, r as CommunityIdInput)) o.pos = at;
@@ -572,14 +589,16 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
     member(o, K.code, r.icmpCode, member(o, K.type, r.icmpType, true));
     writeByte(o, 0x7d);
   }
-  if (r.srcAddr !== undefined || r.dstAddr !== undefined) {
+  const src = hasSrc(r);
+  const dst = hasDst(r);
+  if (src || dst) {
     writeText(o, T.related);
-    if (r.srcAddr === undefined) writeAddress(o, r.dstAddr, r.dstIpv4);
+    if (!src) writeDst(o, r);
     else {
-      writeAddress(o, r.srcAddr, r.srcIpv4);
-      if (r.dstAddr !== undefined && r.dstAddr !== r.srcAddr) {
+      writeSrc(o, r);
+      if (dst && !sameAddress(r)) {
         writeByte(o, 0x2c);
-        writeAddress(o, r.dstAddr, r.dstIpv4);
+        writeDst(o, r);
       }
     }
     writeByte(o, 0x5d);

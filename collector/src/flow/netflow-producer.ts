@@ -7,6 +7,7 @@ import type {
   PacketContext,
 } from '../protocol/templates/types.js';
 import { LayoutCache } from './layout-cache.js';
+import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
 
@@ -31,6 +32,34 @@ function str(v: FieldValue): string | undefined {
 function settable(current: string | undefined, v: FieldValue): boolean {
   if (current === undefined || current === '0.0.0.0' || current === '::') return true;
   return v !== '0.0.0.0' && v !== '::';
+}
+
+/**
+ * `settable` for an address given as a number: the current address (a number, or text
+ * when it came from a field without one) is replaced unless only the new one is the
+ * unspecified address.
+ */
+function settableIpv4(current: number | undefined, currentText: string | undefined, n: number) {
+  if (current !== undefined) return current === 0 || n !== 0;
+  return settable(currentText, n === 0 ? '0.0.0.0' : '');
+}
+
+/** An IPv4 source, destination or next hop from its number (FlowField.ipv4). */
+function liftIpv4(r: NetflowRecord, action: number, n: number): void {
+  if (action === A.src4) {
+    // The text is read only when there is no number (then it exists already).
+    if (settableIpv4(r.srcIpv4, r.srcIpv4 === undefined ? r.srcAddr : undefined, n)) {
+      r.setSrcIpv4(n);
+      r.ipVersion = 4;
+    }
+  } else if (action === A.dst4) {
+    if (settableIpv4(r.dstIpv4, r.dstIpv4 === undefined ? r.dstAddr : undefined, n)) {
+      r.setDstIpv4(n);
+      r.ipVersion = 4;
+    }
+  } else {
+    r.setNextHopIpv4(n);
+  }
 }
 
 /** Absolute time of a sysUptime-relative stamp (v1-v9): the export header anchors the clock. */
@@ -226,12 +255,7 @@ export class NetflowProducer {
   private record(rec: DataRecord, exporter: ExporterInfo, res: ExportResult): FlowRecord {
     const ctx = rec.ctx;
     const fields = rec.fields;
-    const r: FlowRecord = {
-      kind: rec.options ? 'options' : 'flow',
-      exporter,
-      receivedMs: ctx.receivedMs,
-      fields,
-    };
+    const r = new NetflowRecord(rec.options ? 'options' : 'flow', exporter, ctx.receivedMs, fields);
     let startUp: number | undefined;
     let endUp: number | undefined;
     let durationMs: number | undefined;
@@ -246,7 +270,15 @@ export class NetflowProducer {
     for (let i = 0; i < fields.length; i++) {
       const action = actions[i];
       if (action === A.skip) continue;
-      const v = (fields[i] as FlowField).value;
+      const field = fields[i] as FlowField;
+      // An address the decoder kept as a number stays one (netflow-record.ts): reading
+      // its value would make the text the indexing path never needs.
+      const n = field.ipv4;
+      if (n !== undefined && (action === A.src4 || action === A.dst4 || action === A.nextHop)) {
+        liftIpv4(r, action, n);
+        continue;
+      }
+      const v = field.value;
       switch (action) {
         case A.reverseBytes:
           r.reverseBytes = num(v);
@@ -281,39 +313,27 @@ export class NetflowProducer {
         case A.dstPort:
           r.dstPort = num(v);
           break;
-        case A.src4: {
+        case A.src4:
           if (settable(r.srcAddr, v)) {
             r.srcAddr = str(v);
-            // The number beside the text (FlowRecord.srcIpv4) when the decoder read one;
-            // a number left from an earlier field never outlives its text.
-            const n = (fields[i] as FlowField).ipv4;
-            if (n !== undefined && r.srcAddr !== undefined) r.srcIpv4 = n;
-            else if (r.srcIpv4 !== undefined) r.srcIpv4 = undefined;
             r.ipVersion = 4;
           }
           break;
-        }
-        case A.dst4: {
+        case A.dst4:
           if (settable(r.dstAddr, v)) {
             r.dstAddr = str(v);
-            const n = (fields[i] as FlowField).ipv4;
-            if (n !== undefined && r.dstAddr !== undefined) r.dstIpv4 = n;
-            else if (r.dstIpv4 !== undefined) r.dstIpv4 = undefined;
             r.ipVersion = 4;
           }
           break;
-        }
         case A.src6:
           if (settable(r.srcAddr, v)) {
             r.srcAddr = str(v);
-            if (r.srcIpv4 !== undefined) r.srcIpv4 = undefined;
             r.ipVersion = 6;
           }
           break;
         case A.dst6:
           if (settable(r.dstAddr, v)) {
             r.dstAddr = str(v);
-            if (r.dstIpv4 !== undefined) r.dstIpv4 = undefined;
             r.ipVersion = 6;
           }
           break;

@@ -53,8 +53,9 @@ export interface FlowRecord {
   /**
    * srcAddr as an unsigned 32-bit number, when it is an IPv4 address the decoder read
    * (FlowField.ipv4): the document writer writes its digits and hashes its bytes without
-   * going back through the text. Set only together with srcAddr, by the producer; code
-   * that changes srcAddr must delete it.
+   * the text. When set, srcAddr is its text: the NetFlow producer's records
+   * (netflow-record.ts) make that text on first read and drop the number when srcAddr
+   * is set; a record made otherwise must keep the two in step itself.
    */
   srcIpv4?: number | undefined;
   /** dstAddr as a number, as srcIpv4. */

@@ -2,6 +2,7 @@ import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
 import { type ElementInfo, elementFor } from '../ipfix/registry/index.js';
 import { Reader } from '../reader.js';
+import { Ipv4Field } from '../templates/ipv4-field.js';
 import type { DataRecord, FieldValue, FlowField, PacketContext } from '../templates/types.js';
 import { type DecodeInput, type ExportResult, emptyResult } from './result.js';
 
@@ -113,11 +114,12 @@ function slotExpression(kind: Kind, at: string): string {
  * the slots, no switch per field).
  */
 function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
-  // An address also keeps its number (FlowField.ipv4) for the document writer.
+  // An address is kept as its number, its text made when read (ipv4-field.ts).
   const fields = slots.map((s, i) => {
     const at = `base + ${s.offset}`;
-    const ipv4 = s.kind === 'ip' ? `, ipv4: view.getUint32(${at})` : '';
-    return `{ info: infos[${i}], value: ${slotExpression(s.kind, at)}${ipv4} }`;
+    return s.kind === 'ip'
+      ? `new Ipv4Field(infos[${i}], view.getUint32(${at}))`
+      : `{ info: infos[${i}], value: ${slotExpression(s.kind, at)} }`;
   });
   const code = `
     return function readRecords(buf, view, start, count, ctx, out) {
@@ -129,11 +131,11 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
     };`;
   const infos = slots.map((s) => s.info);
   try {
-    const factory = new Function('infos', 'ipv4ToString', code) as (
+    const factory = new Function('infos', 'Ipv4Field', code) as (
       infos: readonly ElementInfo[],
-      ipText: (b: Uint8Array, off: number) => string,
+      ipv4Field: typeof Ipv4Field,
     ) => RecordsReader;
-    return factory(infos, ipv4ToString);
+    return factory(infos, Ipv4Field);
   } catch {
     // Code generation disallowed (node --disallow-code-generation-from-strings): a loop.
     return (buf, view, start, count, ctx, out) => {
@@ -144,7 +146,7 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
           const off = base + s.offset;
           fields[j] =
             s.kind === 'ip'
-              ? { info: s.info, value: readSlot(buf, view, off, s.kind), ipv4: view.getUint32(off) }
+              ? new Ipv4Field(s.info, view.getUint32(off))
               : { info: s.info, value: readSlot(buf, view, off, s.kind) };
         }
         out.push({ ctx, templateId: 0, options: false, fields });

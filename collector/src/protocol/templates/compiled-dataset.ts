@@ -10,8 +10,8 @@
 // which are passed in: templates are sent again every few seconds (each a new object),
 // and all the copies, and every template with the same layout, share one function that
 // V8 has long since optimized.
-import { ipv4ToString } from '../address.js';
 import type { ElementInfo } from '../ipfix/registry/index.js';
+import { Ipv4Field } from './ipv4-field.js';
 import type { DataRecord, FieldValue, PacketContext, Template } from './types.js';
 import { decodeValue } from './values.js';
 
@@ -40,10 +40,7 @@ type DecodeValue = (
   info: ElementInfo,
 ) => FieldValue;
 
-type Factory = (
-  decodeValueFn: DecodeValue,
-  ipv4ToStringFn: (b: Uint8Array, off: number) => string,
-) => RecordsReader;
+type Factory = (decodeValueFn: DecodeValue, ipv4Field: typeof Ipv4Field) => RecordsReader;
 
 function fieldExpression(kind: ReaderKind, offset: number, length: number, index: number): string {
   const at = `p + ${offset}`;
@@ -55,7 +52,7 @@ function fieldExpression(kind: ReaderKind, offset: number, length: number, index
     case UINT32:
       return `view.getUint32(${at})`;
     case IPV4:
-      return `ipv4ToString(body, ${at})`;
+      return `view.getUint32(${at})`;
     default:
       return `decodeValue(body, view, ${at}, ${length}, infos[${index}])`;
   }
@@ -66,9 +63,12 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
   const fields: string[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const expr = fieldExpression(kinds[i] as ReaderKind, offset, lengths[i] as number, i);
-    // An IPv4 address also keeps its number (FlowField.ipv4) for the document writer.
-    const ipv4 = kinds[i] === IPV4 ? `, ipv4: view.getUint32(p + ${offset})` : '';
-    fields.push(`{ info: infos[${i}], value: ${expr}${ipv4} }`);
+    // An IPv4 address is kept as its number, its text made when read (ipv4-field.ts).
+    fields.push(
+      kinds[i] === IPV4
+        ? `new Ipv4Field(infos[${i}], ${expr})`
+        : `{ info: infos[${i}], value: ${expr} }`,
+    );
     offset += lengths[i] as number;
   }
   const body = `
@@ -82,8 +82,8 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
         ] });
       }
     };`;
-  const factory = new Function('decodeValue', 'ipv4ToString', body) as Factory;
-  return factory(decodeValue, ipv4ToString);
+  const factory = new Function('decodeValue', 'Ipv4Field', body) as Factory;
+  return factory(decodeValue, Ipv4Field);
 }
 
 /** Generated readers by layout; bounded, since layouts come from the network. */

@@ -1,4 +1,3 @@
-import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
 import type { ElementInfo } from '../ipfix/registry/index.js';
 import {
@@ -10,6 +9,7 @@ import {
   UINT16,
   UINT32,
 } from './compiled-dataset.js';
+import { Ipv4Field } from './ipv4-field.js';
 import type { DataRecord, FieldValue, FlowField, PacketContext, Template } from './types.js';
 import { VARIABLE_LENGTH } from './types.js';
 import { decodeValue } from './values.js';
@@ -91,8 +91,8 @@ export function decodeDataSet(
       let value: FieldValue;
       const kind = kinds[i];
       if (kind === IPV4) {
-        // The address's number too (FlowField.ipv4), as the compiled reader keeps it.
-        values[i] = { info: f.info, value: ipv4ToString(body, pos), ipv4: view.getUint32(pos) };
+        // The address as its number, its text made when read (ipv4-field.ts).
+        values[i] = new Ipv4Field(f.info, view.getUint32(pos));
         pos += len;
         continue;
       }
