@@ -119,6 +119,19 @@ function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
   }
 }
 
+/**
+ * `member` for a member typed as a number: the same text, with the number written
+ * straight away when it is one (the common case) and anything else left to `member`.
+ */
+function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): boolean {
+  if (typeof v === 'number') {
+    writeText(o, first ? k.first : k.next);
+    writeNumber(o, v);
+    return false;
+  }
+  return member(o, k, v, first);
+}
+
 /** Any value JSON writes (not undefined/function/symbol). */
 function writeValue(o: JsonOut, v: unknown): void {
   switch (typeof v) {
@@ -533,18 +546,18 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
 
   writeText(o, T.source);
   let f = addressMember(o, r, true, true);
-  if (!icmp) f = member(o, K.port, r.srcPort, f);
+  if (!icmp) f = numMember(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
-  f = member(o, K.bytes, r.bytes, f);
-  f = member(o, K.packets, r.packets, f);
+  f = numMember(o, K.bytes, r.bytes, f);
+  f = numMember(o, K.packets, r.packets, f);
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
   writeText(o, T.destination);
   f = addressMember(o, r, false, true);
-  if (!icmp) f = member(o, K.port, r.dstPort, f);
+  if (!icmp) f = numMember(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
-  f = member(o, K.bytes, r.reverseBytes, f);
-  f = member(o, K.packets, r.reversePackets, f);
+  f = numMember(o, K.bytes, r.reverseBytes, f);
+  f = numMember(o, K.packets, r.reversePackets, f);
   if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
 
   writeText(o, T.network);
@@ -561,8 +574,8 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
     writeString(o, `ipv${r.ipVersion}`);
     f = false;
   }
-  f = member(o, K.bytes, bytes, f);
-  f = member(o, K.packets, packets, f);
+  f = numMember(o, K.bytes, bytes, f);
+  f = numMember(o, K.packets, packets, f);
   writeDirection(o, r.direction, f);
   if (hasSrc(r) && hasDst(r) && r.protocol !== undefined) {
     const at = o.pos;
@@ -586,7 +599,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
 
   if (icmp && r.icmpType !== undefined) {
     writeText(o, T.icmp);
-    member(o, K.code, r.icmpCode, member(o, K.type, r.icmpType, true));
+    numMember(o, K.code, r.icmpCode, numMember(o, K.type, r.icmpType, true));
     writeByte(o, 0x7d);
   }
   const src = hasSrc(r);
@@ -611,7 +624,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   } else {
     writeText(o, T.sluiceScaled);
   }
-  member(o, K.packets, scaled(packets, rate), member(o, K.bytes, scaled(bytes, rate), true));
+  numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
   writeByte(o, 0x7d);
   writeByte(o, 0x7d);
 }
