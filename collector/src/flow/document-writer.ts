@@ -7,7 +7,13 @@ import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import type { FieldValue, FlowField } from '../protocol/templates/types.js';
 import { type CommunityIdInput, writeCommunityId } from './community-id.js';
 import { jsonString, jsonValue, UnusualValue } from './fast-json.js';
-import { compileFieldsWriter, type FieldsWriter, type ValueWriters } from './fields-writer.js';
+import {
+  compileFieldsWriter,
+  compileValuesWriter,
+  type FieldsWriter,
+  type ValuesWriter,
+  type ValueWriters,
+} from './fields-writer.js';
 import {
   type JsonOut,
   Text,
@@ -384,6 +390,9 @@ interface FieldsPlan {
   uses: number;
   /** The layout's generated writer (fields-writer.ts), once compiled. */
   compiled: FieldsWriter | undefined;
+  /** The same for decoded records' values (FlowRecord.values), and its count. */
+  compiledValues: ValuesWriter | undefined;
+  valueUses: number;
 }
 
 /** Records of a layout written by the generic loop before its writer is generated. */
@@ -418,6 +427,8 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
     isIpv4: infos.map((info) => info.type === 'ipv4Address'),
     uses: 0,
     compiled: undefined,
+    compiledValues: undefined,
+    valueUses: 0,
   };
 }
 
@@ -445,6 +456,60 @@ function writeField(o: JsonOut, v: FieldValue, isDate: boolean): void {
   }
 }
 
+/** One element's value: an IPv4 address from its number where `ipv4` says so. */
+function writeValueAt(
+  o: JsonOut,
+  values: readonly FieldValue[],
+  ipv4: Uint8Array,
+  i: number,
+  isDate: boolean,
+): void {
+  const v = values[i] as FieldValue;
+  if (ipv4[i] === 1) writeIpv4Quoted(o, v as number);
+  else writeField(o, v, isDate);
+}
+
+/** `netflow.*` from a decoded record's values (FlowRecord.values, layout.ipv4). */
+function writeValues(
+  o: JsonOut,
+  values: readonly FieldValue[],
+  ipv4: Uint8Array,
+  plan: FieldsPlan,
+): void {
+  const isDate = plan.isDate;
+  const keys = plan.keys;
+  if (keys !== undefined) {
+    if (plan.compiledValues !== undefined) {
+      plan.compiledValues(o, values, ipv4);
+      return;
+    }
+    if (++plan.valueUses === COMPILE_AFTER)
+      plan.compiledValues = compileValuesWriter(keys, isDate, plan.isIpv4, VALUE_WRITERS);
+    for (let i = 0; i < values.length; i++) {
+      writeText(o, keys[i] as Text);
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+    }
+    return;
+  }
+  for (const m of plan.members) {
+    const idx = m.fields;
+    writeText(o, m.key);
+    if (idx.length === 1) {
+      const i = idx[0] as number;
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+      continue;
+    }
+    writeByte(o, 0x5b); // [
+    for (let j = 0; j < idx.length; j++) {
+      const i = idx[j] as number;
+      if (j > 0) writeByte(o, 0x2c);
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+    }
+    writeByte(o, 0x5d); // ]
+  }
+}
+
+/** `netflow.*` from a record's fields. */
 function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan): void {
   const isDate = plan.isDate;
   const keys = plan.keys;
@@ -666,8 +731,14 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   const ex = r.exporter;
   const netflow = ex.protocol === 'netflow';
   let plan: FieldsPlan | undefined;
+  const values = r.values;
+  const layout = r.layout;
   if (netflow) {
-    plan = fieldsPlans.get(r.fields);
+    // A decoded record's values are read as they are; `fields` would make objects.
+    plan =
+      values !== undefined && layout !== undefined
+        ? fieldsPlans.getLayout(layout)
+        : fieldsPlans.get(r.fields);
     if (plan.slow) return false;
   }
   const kind = kindIndex(r.kind);
@@ -696,7 +767,12 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   writeByte(o, 0x7d);
   if (kind === 0) writeFlow(o, r);
   writeText(o, T.netflow);
-  if (plan !== undefined && r.fields.length > 0) {
+  if (plan !== undefined && values !== undefined && layout !== undefined) {
+    if (values.length > 0) {
+      writeValues(o, values, layout.ipv4, plan);
+      writeByte(o, 0x2c);
+    }
+  } else if (plan !== undefined && r.fields.length > 0) {
     writeFields(o, r.fields, plan);
     writeByte(o, 0x2c);
   }

@@ -1,11 +1,7 @@
 import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import type { ExportResult } from '../protocol/netflow/result.js';
-import type {
-  DataRecord,
-  FieldValue,
-  FlowField,
-  PacketContext,
-} from '../protocol/templates/types.js';
+import { ipv4Text } from '../protocol/templates/ipv4-field.js';
+import type { DataRecord, FieldValue, PacketContext } from '../protocol/templates/types.js';
 import { LayoutCache } from './layout-cache.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
@@ -254,8 +250,9 @@ export class NetflowProducer {
 
   private record(rec: DataRecord, exporter: ExporterInfo, res: ExportResult): FlowRecord {
     const ctx = rec.ctx;
-    const fields = rec.fields;
-    const r = new NetflowRecord(rec.options ? 'options' : 'flow', exporter, ctx.receivedMs, fields);
+    const values = rec.values;
+    const ipv4 = rec.layout.ipv4;
+    const r = new NetflowRecord(rec.options ? 'options' : 'flow', exporter, ctx.receivedMs, rec);
     let startUp: number | undefined;
     let endUp: number | undefined;
     let durationMs: number | undefined;
@@ -266,19 +263,21 @@ export class NetflowProducer {
     let totalBytes: number | undefined;
     let totalPackets: number | undefined;
     let icmpTypeCode: number | undefined;
-    const actions = actionPlans.get(fields);
-    for (let i = 0; i < fields.length; i++) {
+    const actions = actionPlans.getLayout(rec.layout);
+    for (let i = 0; i < values.length; i++) {
       const action = actions[i];
       if (action === A.skip) continue;
-      const field = fields[i] as FlowField;
-      // An address the decoder kept as a number stays one (netflow-record.ts): reading
-      // its value would make the text the indexing path never needs.
-      const n = field.ipv4;
-      if (n !== undefined && (action === A.src4 || action === A.dst4 || action === A.nextHop)) {
-        liftIpv4(r, action, n);
-        continue;
+      let v = values[i] as FieldValue;
+      if (ipv4[i] === 1) {
+        // An address the decoder kept as a number stays one (netflow-record.ts): its
+        // text is made only if someone reads it. Other actions take the text, as the
+        // field's value reads.
+        if (action === A.src4 || action === A.dst4 || action === A.nextHop) {
+          liftIpv4(r, action, v as number);
+          continue;
+        }
+        v = ipv4Text(v as number);
       }
-      const v = field.value;
       switch (action) {
         case A.reverseBytes:
           r.reverseBytes = num(v);

@@ -1,5 +1,10 @@
 import { ipv4Text } from '../protocol/templates/ipv4-field.js';
-import type { FlowField } from '../protocol/templates/types.js';
+import type {
+  DataRecord,
+  FieldValue,
+  FlowField,
+  RecordLayout,
+} from '../protocol/templates/types.js';
 import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './record.js';
 
 // The FlowRecord the NetFlow/IPFIX producer makes. A class, for two reasons:
@@ -9,7 +14,10 @@ import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './rec
 // - the addresses decoded as IPv4 numbers (srcIpv4, dstIpv4, nextHopIpv4) get their
 //   text only when srcAddr, dstAddr or nextHop is read, which the indexing path never
 //   does (it writes the digits from the number).
-// Setting srcAddr, dstAddr or nextHop replaces the number, so the two never disagree.
+// - its elements are the decoded record's values beside the template's layout; the
+//   `fields` objects are made only when someone reads them (decoded-record.ts).
+// Setting srcAddr, dstAddr or nextHop replaces the number, and setting fields drops the
+// values, so the two never disagree.
 // Members that are not known are undefined (present, not absent, unlike a literal).
 
 export class NetflowRecord implements FlowRecord {
@@ -48,13 +56,29 @@ export class NetflowRecord implements FlowRecord {
   private srcText: string | undefined = undefined;
   private dstText: string | undefined = undefined;
   private nextHopText: string | undefined = undefined;
+  layout: RecordLayout | undefined;
+  values: readonly FieldValue[] | undefined;
+  private ownFields: readonly FlowField[] | undefined = undefined;
 
   constructor(
     public kind: RecordKind,
     public exporter: ExporterInfo,
     public receivedMs: number,
-    public fields: readonly FlowField[],
-  ) {}
+    private readonly data: DataRecord,
+  ) {
+    this.layout = data.layout;
+    this.values = data.values;
+  }
+
+  get fields(): readonly FlowField[] {
+    return this.ownFields ?? this.data.fields;
+  }
+
+  set fields(v: readonly FlowField[]) {
+    this.ownFields = v;
+    this.layout = undefined;
+    this.values = undefined;
+  }
 
   get srcAddr(): string | undefined {
     if (this.srcText === undefined && this.srcIpv4 !== undefined) {

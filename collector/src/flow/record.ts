@@ -1,4 +1,4 @@
-import type { FlowField } from '../protocol/templates/types.js';
+import type { FieldValue, FlowField, RecordLayout } from '../protocol/templates/types.js';
 
 /**
  * Where a sampling rate came from: the packet header (v5), the record itself, options
@@ -96,6 +96,14 @@ export interface FlowRecord {
 
   /** Every decoded element (NetFlow/IPFIX) for `netflow.*`. */
   fields: readonly FlowField[];
+  /**
+   * When set (with values): the same elements as `fields`, as the decoder's shared
+   * layout, and their values (IPv4 addresses as numbers, layout.ipv4). The document
+   * writer reads these instead of `fields`. A NetflowRecord drops them when `fields` is
+   * set; a record made otherwise must keep them in step itself.
+   */
+  layout?: RecordLayout | undefined;
+  values?: readonly FieldValue[] | undefined;
   /** Format-specific extras, nested under the format's namespace (e.g. sflow.*). */
   extra?: Record<string, unknown> | undefined;
 }

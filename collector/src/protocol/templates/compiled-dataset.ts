@@ -1,7 +1,8 @@
 // Record readers generated per template layout. A template whose fields all have fixed
 // lengths puts every field of every record at a fixed offset, so its records can be read
 // by straight-line code: one bounds check per record, each field read by the expression
-// for its type and length, the record's field list built as one array literal. The
+// for its type and length, the record's values built as one array literal (a
+// DecodedRecord; IPv4 addresses stay numbers, decoded-record.ts). The
 // values are exactly those of the generic loop in dataset.ts (the same expressions, or
 // decodeValue itself for the uncommon types); only the loop, the per-field switch and
 // the per-field length checks are gone.
@@ -11,8 +12,8 @@
 // and all the copies, and every template with the same layout, share one function that
 // V8 has long since optimized.
 import type { ElementInfo } from '../ipfix/registry/index.js';
-import { Ipv4Field } from './ipv4-field.js';
-import type { DataRecord, FieldValue, PacketContext, Template } from './types.js';
+import { DecodedRecord } from './decoded-record.js';
+import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } from './types.js';
 import { decodeValue } from './values.js';
 
 /** How one field is read: the inline cases of dataset.ts, or decodeValue. */
@@ -29,7 +30,7 @@ export type RecordsReader = (
   ctx: PacketContext,
   out: DataRecord[],
   template: Template,
-  infos: readonly ElementInfo[],
+  layout: RecordLayout,
 ) => void;
 
 type DecodeValue = (
@@ -40,7 +41,7 @@ type DecodeValue = (
   info: ElementInfo,
 ) => FieldValue;
 
-type Factory = (decodeValueFn: DecodeValue, ipv4Field: typeof Ipv4Field) => RecordsReader;
+type Factory = (decodeValueFn: DecodeValue, decodedRecord: typeof DecodedRecord) => RecordsReader;
 
 function fieldExpression(kind: ReaderKind, offset: number, length: number, index: number): string {
   const at = `p + ${offset}`;
@@ -51,7 +52,7 @@ function fieldExpression(kind: ReaderKind, offset: number, length: number, index
       return `(body[${at}] << 8) | body[${at} + 1]`;
     case UINT32:
       return `view.getUint32(${at})`;
-    case IPV4:
+    case IPV4: // the address as its number: RecordLayout.ipv4
       return `view.getUint32(${at})`;
     default:
       return `decodeValue(body, view, ${at}, ${length}, infos[${index}])`;
@@ -63,27 +64,23 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
   const fields: string[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const expr = fieldExpression(kinds[i] as ReaderKind, offset, lengths[i] as number, i);
-    // An IPv4 address is kept as its number, its text made when read (ipv4-field.ts).
-    fields.push(
-      kinds[i] === IPV4
-        ? `new Ipv4Field(infos[${i}], ${expr})`
-        : `{ info: infos[${i}], value: ${expr} }`,
-    );
+    fields.push(expr);
     offset += lengths[i] as number;
   }
   const body = `
-    return function readRecords(body, view, ctx, out, template, infos) {
+    return function readRecords(body, view, ctx, out, template, layout) {
       const end = body.length;
       const id = template.id;
       const options = template.options;
+      const infos = layout.infos;
       for (let p = 0; end - p >= ${offset}; p += ${offset}) {
-        out.push({ ctx, templateId: id, options, fields: [
+        out.push(new DecodedRecord(ctx, id, options, layout, [
           ${fields.join(',\n          ')}
-        ] });
+        ]));
       }
     };`;
-  const factory = new Function('decodeValue', 'Ipv4Field', body) as Factory;
-  return factory(decodeValue, Ipv4Field);
+  const factory = new Function('decodeValue', 'DecodedRecord', body) as Factory;
+  return factory(decodeValue, DecodedRecord);
 }
 
 /** Generated readers by layout; bounded, since layouts come from the network. */

@@ -1,5 +1,4 @@
 import { DecodeError } from '../errors.js';
-import type { ElementInfo } from '../ipfix/registry/index.js';
 import {
   compiledReader,
   GENERIC,
@@ -9,8 +8,8 @@ import {
   UINT16,
   UINT32,
 } from './compiled-dataset.js';
-import { Ipv4Field } from './ipv4-field.js';
-import type { DataRecord, FieldValue, FlowField, PacketContext, Template } from './types.js';
+import { DecodedRecord } from './decoded-record.js';
+import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } from './types.js';
 import { VARIABLE_LENGTH } from './types.js';
 import { decodeValue } from './values.js';
 
@@ -20,7 +19,7 @@ import { decodeValue } from './values.js';
 // a template of fixed-length fields gets a generated reader (compiled-dataset.ts).
 interface Readers {
   readonly kinds: Uint8Array;
-  readonly infos: readonly ElementInfo[];
+  readonly layout: RecordLayout;
   readonly compiled: RecordsReader | undefined;
 }
 
@@ -38,7 +37,10 @@ function readersOf(template: Template): Readers {
     });
     r = {
       kinds,
-      infos: template.fields.map((f) => f.info),
+      layout: {
+        infos: template.fields.map((f) => f.info),
+        ipv4: kinds.map((k) => (k === IPV4 ? 1 : 0)),
+      },
       compiled: compiledReader(template, kinds),
     };
     readers.set(template, r);
@@ -64,7 +66,7 @@ export function decodeDataSet(
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const r = readersOf(template);
   if (r.compiled !== undefined) {
-    r.compiled(body, view, ctx, out, template, r.infos);
+    r.compiled(body, view, ctx, out, template, r.layout);
     return;
   }
   const fields = template.fields;
@@ -73,7 +75,7 @@ export function decodeDataSet(
   let pos = 0;
   const end = body.length;
   while (end - pos >= template.minLength) {
-    const values: FlowField[] = new Array(n);
+    const values: FieldValue[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const f = fields[i] as (typeof fields)[number];
       let len = f.length;
@@ -89,14 +91,7 @@ export function decodeDataSet(
       }
       if (pos + len > end) throw truncatedVarlen(template.id, pos);
       let value: FieldValue;
-      const kind = kinds[i];
-      if (kind === IPV4) {
-        // The address as its number, its text made when read (ipv4-field.ts).
-        values[i] = new Ipv4Field(f.info, view.getUint32(pos));
-        pos += len;
-        continue;
-      }
-      switch (kind) {
+      switch (kinds[i]) {
         case UINT8:
           value = body[pos] as number;
           break;
@@ -106,14 +101,17 @@ export function decodeDataSet(
         case UINT32:
           value = view.getUint32(pos);
           break;
+        case IPV4: // the address as its number: RecordLayout.ipv4
+          value = view.getUint32(pos);
+          break;
         default:
           value = decodeValue(body, view, pos, len, f.info);
           break;
       }
-      values[i] = { info: f.info, value };
+      values[i] = value;
       pos += len;
     }
-    out.push({ ctx, templateId: template.id, options: template.options, fields: values });
+    out.push(new DecodedRecord(ctx, template.id, template.options, r.layout, values));
   }
 }
 
