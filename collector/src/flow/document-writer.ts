@@ -84,6 +84,8 @@ const T = {
   network: new Text('},"network":{'),
   transport: new Text('"transport":'),
   ianaNumber: new Text(',"iana_number":'),
+  ipv4First: new Text('"type":"ipv4"'),
+  ipv4Next: new Text(',"type":"ipv4"'),
   idOpen: new Text('{"id":'),
   innerVlan: new Text('{"vlan":{"id":'),
   icmp: new Text(',"icmp":{'),
@@ -602,6 +604,22 @@ function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean):
   return false;
 }
 
+/**
+ * `"transport":<name>,"iana_number":"<n>"` per protocol number 0-255, made on first use:
+ * one constant instead of four writes.
+ */
+const protocolTexts: (Text | undefined)[] = new Array(256).fill(undefined);
+
+function protocolText(p: number): Text | undefined {
+  if (!(p >= 0 && p <= 255 && (p | 0) === p)) return undefined;
+  let t = protocolTexts[p];
+  if (t === undefined) {
+    t = new Text(`"transport":${jsonString(transportName(p))},"iana_number":"${p}"`);
+    protocolTexts[p] = t;
+  }
+  return t;
+}
+
 /** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
@@ -628,15 +646,22 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   writeText(o, T.network);
   f = true;
   if (r.protocol !== undefined) {
-    writeText(o, T.transport);
-    writeString(o, transportName(r.protocol));
-    writeText(o, T.ianaNumber);
-    writeIdString(o, r.protocol);
+    const t = protocolText(r.protocol);
+    if (t !== undefined) writeText(o, t);
+    else {
+      writeText(o, T.transport);
+      writeString(o, transportName(r.protocol));
+      writeText(o, T.ianaNumber);
+      writeIdString(o, r.protocol);
+    }
     f = false;
   }
   if (r.ipVersion !== undefined) {
-    writeText(o, f ? K.type.first : K.type.next);
-    writeString(o, `ipv${r.ipVersion}`);
+    if (r.ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
+    else {
+      writeText(o, f ? K.type.first : K.type.next);
+      writeString(o, `ipv${r.ipVersion}`);
+    }
     f = false;
   }
   f = numMember(o, K.bytes, bytes, f);
@@ -701,7 +726,24 @@ function dateMember(o: JsonOut, k: Key, ms: number): void {
   if (!writeIsoQuoted(o, ms)) o.pos = at;
 }
 
+/** `"<k>":{"interface":{"id":"` as one constant, first in its object or after another. */
+function interfaceHead(name: string): Key {
+  const head = `"${name}":{"interface":{"id":"`;
+  return { first: new Text(head), next: new Text(`,${head}`) };
+}
+
+const IFACE = { ingress: interfaceHead('ingress'), egress: interfaceHead('egress') } as const;
+const ID_END = new Text('"}}');
+
 function writeInterface(o: JsonOut, k: Key, id: number, first: boolean): void {
+  if (typeof id === 'number') {
+    // The id as its `String(n)` digits between the constant head and `"}}`.
+    const head = k === K.ingress ? IFACE.ingress : IFACE.egress;
+    writeText(o, first ? head.first : head.next);
+    writeNumberText(o, id);
+    writeText(o, ID_END);
+    return;
+  }
   writeText(o, first ? k.first : k.next);
   writeText(o, T.interfaceId);
   writeIdString(o, id);
