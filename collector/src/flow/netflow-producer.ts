@@ -43,13 +43,13 @@ function settableIpv4(current: number | undefined, currentText: string | undefin
 /** An IPv4 source, destination or next hop from its number (FlowField.ipv4). */
 function liftIpv4(r: NetflowRecord, action: number, n: number): void {
   if (action === A.src4) {
-    // The text is read only when there is no number (then it exists already).
-    if (settableIpv4(r.srcIpv4, r.srcIpv4 === undefined ? r.srcAddr : undefined, n)) {
+    // The text is read only when there is no number (then it is all there is).
+    if (settableIpv4(r.srcIpv4, r.srcIpv4 === undefined ? r.srcTextOnly() : undefined, n)) {
       r.setSrcIpv4(n);
       r.ipVersion = 4;
     }
   } else if (action === A.dst4) {
-    if (settableIpv4(r.dstIpv4, r.dstIpv4 === undefined ? r.dstAddr : undefined, n)) {
+    if (settableIpv4(r.dstIpv4, r.dstIpv4 === undefined ? r.dstTextOnly() : undefined, n)) {
       r.setDstIpv4(n);
       r.ipVersion = 4;
     }
@@ -62,7 +62,10 @@ function liftIpv4(r: NetflowRecord, action: number, n: number): void {
 function fromUptime(ctx: PacketContext, uptimeStamp: number): number | undefined {
   if (ctx.sysUptimeMs === undefined) return undefined;
   // Signed 32-bit difference: handles the uptime counter wrapping after ~49.7 days.
-  let delta = (ctx.sysUptimeMs - uptimeStamp) % U32;
+  // For two 32-bit stamps the difference is already within (-2^32, 2^32), where `%`
+  // changes nothing; it is skipped there because on doubles V8 calls fmod for it.
+  let delta = ctx.sysUptimeMs - uptimeStamp;
+  if (!(delta > -U32 && delta < U32)) delta %= U32;
   if (delta >= U32 / 2) delta -= U32;
   else if (delta < -U32 / 2) delta += U32;
   return ctx.exportTimeMs - delta;

@@ -116,6 +116,15 @@ export class NetflowRecord implements FlowRecord {
     this.nextHopIpv4 = undefined;
   }
 
+  /** srcAddr as set as text, without making text from a number. */
+  srcTextOnly(): string | undefined {
+    return this.srcText;
+  }
+
+  dstTextOnly(): string | undefined {
+    return this.dstText;
+  }
+
   /** The source address is the number n (its text made when read). */
   setSrcIpv4(n: number): void {
     this.srcIpv4 = n;
