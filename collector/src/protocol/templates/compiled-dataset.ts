@@ -17,12 +17,31 @@ import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } fr
 import { decodeValue } from './values.js';
 
 /** How one field is read: the inline cases of dataset.ts, or decodeValue. */
-export type ReaderKind = 0 | 1 | 2 | 3 | 4;
+export type ReaderKind = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 export const GENERIC = 0;
 export const UINT8 = 1;
 export const UINT16 = 2;
 export const UINT32 = 3;
 export const IPV4 = 4;
+/** An 8-byte unsigned integer (readUintBE's value: a number below 2^53, else a bigint). */
+export const UINT64 = 5;
+/** An 8-byte dateTimeMilliseconds (the same, always as a number). */
+export const MS64 = 6;
+
+/** decodeValue's value of an 8-byte unsigned integer, without its type switch. */
+export function readUint64(view: DataView, off: number): number | bigint {
+  const hi = view.getUint32(off);
+  const lo = view.getUint32(off + 4);
+  // As readUintBE: hi < 2^21 keeps hi * 2^32 + lo exact.
+  if (hi < 0x200000) return hi * 0x100000000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** decodeValue's value of an 8-byte dateTimeMilliseconds. */
+export function readMs64(view: DataView, off: number): number {
+  const v = readUint64(view, off);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
 
 export type RecordsReader = (
   body: Uint8Array,
@@ -41,7 +60,12 @@ type DecodeValue = (
   info: ElementInfo,
 ) => FieldValue;
 
-type Factory = (decodeValueFn: DecodeValue, decodedRecord: typeof DecodedRecord) => RecordsReader;
+type Factory = (
+  decodeValueFn: DecodeValue,
+  decodedRecord: typeof DecodedRecord,
+  readUint64Fn: typeof readUint64,
+  readMs64Fn: typeof readMs64,
+) => RecordsReader;
 
 function fieldExpression(kind: ReaderKind, offset: number, length: number, index: number): string {
   const at = `p + ${offset}`;
@@ -54,6 +78,10 @@ function fieldExpression(kind: ReaderKind, offset: number, length: number, index
       return `view.getUint32(${at})`;
     case IPV4: // the address as its number: RecordLayout.ipv4
       return `view.getUint32(${at})`;
+    case UINT64:
+      return `readUint64(view, ${at})`;
+    case MS64:
+      return `readMs64(view, ${at})`;
     default:
       return `decodeValue(body, view, ${at}, ${length}, infos[${index}])`;
   }
@@ -79,8 +107,14 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
         ]));
       }
     };`;
-  const factory = new Function('decodeValue', 'DecodedRecord', body) as Factory;
-  return factory(decodeValue, DecodedRecord);
+  const factory = new Function(
+    'decodeValue',
+    'DecodedRecord',
+    'readUint64',
+    'readMs64',
+    body,
+  ) as Factory;
+  return factory(decodeValue, DecodedRecord, readUint64, readMs64);
 }
 
 /** Generated readers by layout; bounded, since layouts come from the network. */

@@ -3,10 +3,14 @@ import {
   compiledReader,
   GENERIC,
   IPV4,
+  MS64,
   type RecordsReader,
+  readMs64,
+  readUint64,
   UINT8,
   UINT16,
   UINT32,
+  UINT64,
 } from './compiled-dataset.js';
 import { DecodedRecord } from './decoded-record.js';
 import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } from './types.js';
@@ -31,8 +35,10 @@ function readersOf(template: Template): Readers {
     const kinds = Uint8Array.from(template.fields, (f) => {
       const t = f.info.type;
       if (t === 'unsigned8' || t === 'unsigned16' || t === 'unsigned32' || t === 'unsigned64') {
-        return f.length === 1 ? UINT8 : f.length === 2 ? UINT16 : f.length === 4 ? UINT32 : GENERIC;
+        const n = f.length;
+        return n === 1 ? UINT8 : n === 2 ? UINT16 : n === 4 ? UINT32 : n === 8 ? UINT64 : GENERIC;
       }
+      if (t === 'dateTimeMilliseconds' && f.length === 8) return MS64;
       return t === 'ipv4Address' && f.length === 4 ? IPV4 : GENERIC;
     });
     r = {
@@ -103,6 +109,12 @@ export function decodeDataSet(
           break;
         case IPV4: // the address as its number: RecordLayout.ipv4
           value = view.getUint32(pos);
+          break;
+        case UINT64:
+          value = readUint64(view, pos);
+          break;
+        case MS64:
+          value = readMs64(view, pos);
           break;
         default:
           value = decodeValue(body, view, pos, len, f.info);
