@@ -15,7 +15,7 @@ import {
   type ValueWriters,
 } from './fields-writer.js';
 import {
-  type JsonOut,
+  JsonOut,
   Text,
   writeByte,
   writeHexString,
@@ -231,8 +231,10 @@ function kindIndex(kind: FlowRecord['kind']): 0 | 1 | 2 {
 
 // ---------------------------------------------------------------------------------------
 // What depends only on the exporter, kept from the previous record: records of one
-// datagram share their exporter. Compared by value, not identity, so a changed or
-// rebuilt exporter object can never be served stale text.
+// exporter come in runs. Compared by value, not identity, so a changed or rebuilt
+// exporter object can never be served stale text. The members that change with every
+// datagram (sequence, uptime, export time) are not part of it: they are written per
+// record between the constant head and end, so the parts last across datagrams.
 
 interface ExporterParts {
   address: string;
@@ -240,24 +242,29 @@ interface ExporterParts {
   protocol: string;
   version: number;
   domain: number;
-  sequence: number;
-  uptimeMs: number | undefined;
-  exportTimeMs: number | undefined;
   agent: string | undefined;
   /** `,"event":{` ... `"action":<type>`, per kind, made when needed. */
   events: (Text | undefined)[];
+  /** `"exporter":{` and the address, ip, version and source_id members. */
+  head: Text;
+  /** Whether the head wrote no member (the next one comes first). */
+  headEmpty: boolean;
   /**
-   * `"exporter":{...},"type":<type>}`, the end of `netflow`, per kind: the bytes the
-   * first record of this exporter wrote, copied for the next ones (a datagram's records
-   * share them; building constant text for them would cost more than one sFlow datagram's
-   * two or three documents save).
+   * The agent member and `},"type":<type>}`, the end of `netflow`, per kind and
+   * (index + 3) whether a member came before the agent; made when needed.
    */
-  tails: (Uint8Array | undefined)[];
-  /** Whether each tail is all ASCII. */
-  tailsAscii: boolean[];
+  ends: (Text | undefined)[];
 }
 
-let exporterCache: ExporterParts | undefined;
+/**
+ * The parts of the exporters seen last (a collector's decode worker serves many; an
+ * sFlow datagram's agent alternates with others'), the last one used first. Bounded:
+ * past EXPORTER_SLOTS the oldest entry is replaced.
+ */
+const EXPORTER_SLOTS = 16;
+const exporterCache: ExporterParts[] = [];
+let exporterLast: ExporterParts | undefined;
+let exporterNextSlot = 0;
 
 function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
   return (
@@ -266,33 +273,63 @@ function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
     c.protocol === ex.protocol &&
     c.version === ex.version &&
     c.domain === ex.domain &&
-    c.sequence === ex.sequence &&
-    c.uptimeMs === ex.uptimeMs &&
-    c.exportTimeMs === ex.exportTimeMs &&
     c.agent === ex.agent
   );
 }
 
+/** Scratch output for the constant parts, written by the same writers, then kept as Text. */
+const partScratch = new JsonOut(256);
+
 function exporterParts(ex: ExporterInfo): ExporterParts {
-  const c = exporterCache;
-  if (c !== undefined && sameExporter(c, ex)) return c;
+  const last = exporterLast;
+  if (last !== undefined && sameExporter(last, ex)) return last;
+  for (const c of exporterCache) {
+    if (sameExporter(c, ex)) {
+      exporterLast = c;
+      return c;
+    }
+  }
+  const o = partScratch;
+  o.reset();
+  writeText(o, X.exporter);
+  const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
+  let f = member(o, X.address, address, true);
+  f = member(o, X.ip, ex.address, f);
+  f = member(o, X.version, ex.version, f);
+  f = member(o, X.sourceId, ex.domain, f);
   const next: ExporterParts = {
     address: ex.address,
     port: ex.port,
     protocol: ex.protocol,
     version: ex.version,
     domain: ex.domain,
-    sequence: ex.sequence,
-    uptimeMs: ex.uptimeMs,
-    exportTimeMs: ex.exportTimeMs,
     agent: ex.agent,
-    events:
-      c !== undefined && c.protocol === ex.protocol ? c.events : [undefined, undefined, undefined],
-    tails: [undefined, undefined, undefined],
-    tailsAscii: [true, true, true],
+    events: [undefined, undefined, undefined],
+    head: new Text(o.text()),
+    headEmpty: f,
+    ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
-  exporterCache = next;
+  exporterCache[exporterNextSlot] = next;
+  exporterNextSlot = (exporterNextSlot + 1) % EXPORTER_SLOTS;
+  exporterLast = next;
   return next;
+}
+
+/** The agent member and `},"type":<type>}`, after members (or none, `first`). */
+function endText(parts: ExporterParts, kind: number, first: boolean): Text {
+  const slot = first ? kind : kind + 3;
+  let t = parts.ends[slot];
+  if (t === undefined) {
+    const o = partScratch;
+    o.reset();
+    member(o, X.agent, parts.agent, first);
+    writeText(o, X.type);
+    writeString(o, typeOf(parts.protocol, kind));
+    writeByte(o, 0x7d);
+    t = new Text(o.text());
+    parts.ends[slot] = t;
+  }
+  return t;
 }
 
 function eventText(parts: ExporterParts, kind: number): Text {
@@ -321,48 +358,18 @@ const X = {
   type: new Text('},"type":'),
 } as const;
 
-/** `"exporter":{...},"type":<type>}`: written once per exporter and kind, then copied. */
+/** `"exporter":{...},"type":<type>}`: the constant head and end, this datagram's members between. */
 function writeTail(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  const cached = parts.tails[kind];
-  if (cached !== undefined) {
-    o.reserve(cached.length);
-    o.buf.set(cached, o.pos);
-    o.pos += cached.length;
-    if (parts.tailsAscii[kind] !== true) o.ascii = false;
-    return;
-  }
-  const start = o.pos;
-  const before = o.ascii;
-  o.ascii = true;
-  try {
-    writeExporter(o, parts, ex, kind);
-    // A copy: Buffer#slice would be a view of bytes the next document overwrites.
-    parts.tails[kind] = o.bytes.slice(start, o.pos);
-    parts.tailsAscii[kind] = o.ascii;
-  } finally {
-    o.ascii = before && o.ascii;
-  }
-}
-
-function writeExporter(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  writeText(o, X.exporter);
-  const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
-  let f = member(o, X.address, address, true);
-  f = member(o, X.ip, ex.address, f);
-  f = member(o, X.version, ex.version, f);
-  f = member(o, X.sourceId, ex.domain, f);
-  f = member(o, X.sequence, ex.sequence, f);
-  f = member(o, X.uptimeMillis, ex.uptimeMs, f);
+  writeText(o, parts.head);
+  let f = numMember(o, X.sequence, ex.sequence, parts.headEmpty);
+  f = numMember(o, X.uptimeMillis, ex.uptimeMs, f);
   if (ex.exportTimeMs !== undefined) {
     const at = o.pos;
     writeText(o, f ? X.timestamp.first : X.timestamp.next);
     if (writeIsoQuoted(o, ex.exportTimeMs)) f = false;
     else o.pos = at;
   }
-  member(o, X.agent, ex.agent, f);
-  writeText(o, X.type);
-  writeString(o, typeOf(parts.protocol, kind));
-  writeByte(o, 0x7d);
+  writeText(o, endText(parts, kind, f));
 }
 
 // ---------------------------------------------------------------------------------------
