@@ -206,6 +206,12 @@ export function writeNumber(o: JsonOut, n: number): void {
     smallDigits(o, n);
     return;
   }
+  // Larger counters and times (up to 2^53), as writeNumberText writes them.
+  if (n >= 0 && n <= 9_007_199_254_740_992 && Math.floor(n) === n) {
+    if (o.pos + 24 > o.buf.length) o.reserve(16);
+    uintDigits(o, n);
+    return;
+  }
   if (n - n === 0) writeNumberText(o, n);
   else writeRaw(o, 'null');
 }
