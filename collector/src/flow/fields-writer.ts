@@ -22,7 +22,7 @@ export interface ValueWriters {
 }
 
 function storeText(t: Text): string {
-  let code = `p = o.pos; if (p + ${t.length + 8} > o.buf.length) o.reserve(${t.length}); view = o.view;\n`;
+  let code = `p = o.pos; if (p + ${t.length + 8} > o.limit) o.reserve(${t.length}); view = o.view;\n`;
   for (let i = 0; i < t.chunks.length; i++) {
     code += `view.setFloat64(p + ${i * 8}, ${t.chunks[i]}, true);\n`;
   }
