@@ -245,6 +245,10 @@ interface ExporterParts {
   agent: string | undefined;
   /** `,"event":{` ... `"action":<type>`, per kind, made when needed. */
   events: (Text | undefined)[];
+  /** `},"observer":{` and its `ip` member (the agent, else the exporter's address). */
+  observer: Text;
+  /** Whether the observer has no `ip` member (the next one comes first). */
+  observerEmpty: boolean;
   /** `"exporter":{` and the address, ip, version and source_id members. */
   head: Text;
   /** Whether the head wrote no member (the next one comes first). */
@@ -291,6 +295,10 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
   }
   const o = partScratch;
   o.reset();
+  writeText(o, T.observer);
+  const observerEmpty = member(o, K.ip, ex.agent ?? ex.address, true);
+  const observer = new Text(o.text());
+  o.reset();
   writeText(o, X.exporter);
   const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
   let f = member(o, X.address, address, true);
@@ -305,6 +313,8 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
     domain: ex.domain,
     agent: ex.agent,
     events: [undefined, undefined, undefined],
+    observer,
+    observerEmpty,
     head: new Text(o.text()),
     headEmpty: f,
     ends: [undefined, undefined, undefined, undefined, undefined, undefined],
@@ -563,7 +573,7 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
 function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
   writeText(o, first ? k.first : k.next);
   writeByte(o, 0x7b); // {
-  member(o, K.number, n, true);
+  numMember(o, K.number, n, true);
   writeByte(o, 0x7d); // }
 }
 
@@ -806,8 +816,8 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
       writeNumber(o, Math.round((r.endMs - r.startMs) * 1_000_000));
     }
   }
-  writeText(o, T.observer);
-  let first = member(o, K.ip, ex.agent ?? ex.address, true);
+  writeText(o, parts.observer);
+  let first = parts.observerEmpty;
   if (r.inInterface !== undefined) {
     writeInterface(o, K.ingress, r.inInterface, first);
     first = false;
