@@ -61,7 +61,7 @@ function liftIpv4(r: NetflowRecord, action: number, n: number): void {
 }
 
 /**
- * What `record` does with an element. Resolving an element to its action once per
+ * What the producer does with an element. Resolving an element to its action once per
  * template layout (instead of testing enterprise, the `scope_` prefix and a sparse id
  * switch for every field of every record) is most of the producer's speed.
  */
