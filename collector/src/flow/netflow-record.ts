@@ -19,6 +19,8 @@ import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './rec
 // Setting srcAddr, dstAddr or nextHop replaces the number, and setting fields drops the
 // values, so the two never disagree.
 // Members that are not known are undefined (present, not absent, unlike a literal).
+// srcAddr, dstAddr, nextHop and fields are accessors on the prototype: a spread copy
+// (`{ ...r }`) or Object.keys leaves them out; copy them by name when copying a record.
 
 export class NetflowRecord implements FlowRecord {
   startMs: number | undefined = undefined;
