@@ -26,6 +26,7 @@ import {
   writeRaw,
   writeString,
   writeText,
+  writeTextNumber,
 } from './json-out.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
@@ -133,8 +134,7 @@ function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
  */
 function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): boolean {
   if (typeof v === 'number') {
-    writeText(o, first ? k.first : k.next);
-    writeNumber(o, v);
+    writeTextNumber(o, first ? k.first : k.next, v);
     return false;
   }
   return member(o, k, v, first);

@@ -9,6 +9,7 @@ import {
   writeNumber,
   writeNumberText,
   writeText,
+  writeTextNumber,
 } from './json-out.js';
 
 // The byte writers against JavaScript's own text for the same values (JSON.stringify,
@@ -103,6 +104,21 @@ test('writeIsoQuoted writes the quoted ISO time of plausible dates, nothing othe
       });
       assert.equal(ok, plausible);
       assert.equal(text, plausible ? JSON.stringify(new Date(ms).toISOString()) : '');
+    }),
+    { numRuns: 20000 },
+  );
+});
+
+test('writeTextNumber writes the text, then what JSON.stringify writes for the number', () => {
+  const texts = [',"bytes":', '"port":', ',"a_rather_long_member_name":', ',"é":'].map(
+    (t) => new Text(t),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(...texts), numberArb, fc.nat(40), (t, n, pad) => {
+      assert.equal(
+        written(pad, (o) => writeTextNumber(o, t, n)),
+        `${t.text}${JSON.stringify(n)}`,
+      );
     }),
     { numRuns: 20000 },
   );

@@ -203,6 +203,25 @@ export function writeNumberText(o: JsonOut, n: number): void {
   }
 }
 
+/**
+ * Constant text then a JSON number, as writeText then writeNumber write them, with one
+ * room check for both when the number is a small integer (object members' common case).
+ */
+export function writeTextNumber(o: JsonOut, t: Text, n: number): void {
+  const p = o.pos;
+  const len = t.length;
+  if (t.simple && n >= 0 && n < 100_000_000 && (n | 0) === n && p + len + 16 <= o.limit) {
+    const c = t.chunks;
+    const view = o.view;
+    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+    o.pos = p + len;
+    smallDigits(o, n);
+    return;
+  }
+  writeText(o, t);
+  writeNumber(o, n);
+}
+
 /** A JSON number: non-finite numbers are null, as JSON.stringify writes them. */
 export function writeNumber(o: JsonOut, n: number): void {
   // Nearly every number in a document is a small non-negative integer (also -0: "0").
