@@ -64,6 +64,8 @@ export class FlowDecoder {
   private readonly sflow: SflowProducer;
   private readonly stats = new Map<string, ExporterStats>();
   private readonly maxExporterStats: number;
+  /** The last sequence stream's parts and key (streamKey). */
+  private readonly lastStream = { exporter: '', version: -1, domain: -1, key: '' };
 
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
@@ -122,7 +124,7 @@ export class FlowDecoder {
     if (res.ctx && res.ctx.version !== 1) {
       this.trackSequence(
         stats,
-        `${d.exporter}/${res.ctx.version}/${res.ctx.domain}`,
+        this.streamKey(d.exporter, res.ctx.version, res.ctx.domain),
         res.ctx.sequence,
         res.sequenceIncrement,
       );
@@ -130,6 +132,22 @@ export class FlowDecoder {
     out.records = this.producer.produce(res, d.exporterPort);
     if (stats) stats.records += out.records.length;
     return out;
+  }
+
+  /**
+   * `exporter/version/domain`, the sequence stream of a NetFlow/IPFIX datagram: the
+   * previous datagram's key when it is the same stream (an exporter's datagrams come in
+   * runs), instead of a new string per datagram.
+   */
+  private streamKey(exporter: string, version: number, domain: number): string {
+    const k = this.lastStream;
+    if (k.exporter !== exporter || k.version !== version || k.domain !== domain) {
+      k.exporter = exporter;
+      k.version = version;
+      k.domain = domain;
+      k.key = `${exporter}/${version}/${domain}`;
+    }
+    return k.key;
   }
 
   private trackSequence(
