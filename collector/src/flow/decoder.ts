@@ -64,8 +64,12 @@ export class FlowDecoder {
   private readonly sflow: SflowProducer;
   private readonly stats = new Map<string, ExporterStats>();
   private readonly maxExporterStats: number;
-  /** The last sequence stream's parts and key (streamKey). */
-  private readonly lastStream = { exporter: '', version: -1, domain: -1, key: '' };
+  /**
+   * The last sequence stream's parts and its key (streamKey, sflowStreamKey); the
+   * initial key is the one those parts make.
+   */
+  private readonly lastStream = { exporter: '', version: -1, domain: -1, key: '/-1/-1' };
+  private readonly lastSflowStream = { exporter: '', agent: '', subAgent: -1, key: '/sflow//-1' };
 
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
@@ -150,6 +154,18 @@ export class FlowDecoder {
     return k.key;
   }
 
+  /** `exporter/sflow/agent/sub-agent`, the sequence stream of an sFlow datagram, as streamKey. */
+  private sflowStreamKey(exporter: string, agent: string, subAgent: number): string {
+    const k = this.lastSflowStream;
+    if (k.exporter !== exporter || k.agent !== agent || k.subAgent !== subAgent) {
+      k.exporter = exporter;
+      k.agent = agent;
+      k.subAgent = subAgent;
+      k.key = `${exporter}/sflow/${agent}/${subAgent}`;
+    }
+    return k.key;
+  }
+
   private trackSequence(
     stats: ExporterStats | undefined,
     stream: string,
@@ -176,7 +192,7 @@ export class FlowDecoder {
       // sFlow sequence numbers count datagrams, per agent and sub-agent.
       this.trackSequence(
         stats,
-        `${d.exporter}/sflow/${dg.agentAddress ?? ''}/${dg.subAgentId}`,
+        this.sflowStreamKey(d.exporter, dg.agentAddress ?? '', dg.subAgentId),
         dg.sequenceNumber,
         1,
       );
