@@ -46,6 +46,10 @@ export interface CommunityIdInput {
   dstPort?: number | undefined;
   icmpType?: number | undefined;
   icmpCode?: number | undefined;
+  /** srcAddr as a number, when the decoder had one (FlowRecord.srcIpv4): no parsing. */
+  srcIpv4?: number | undefined;
+  /** dstAddr as a number, as srcIpv4. */
+  dstIpv4?: number | undefined;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -148,6 +152,16 @@ function fastIpv6(text: string, out: Uint8Array): boolean {
   return true;
 }
 
+/** An IPv4 address given as a number, as bytes in a scratch buffer. */
+function ipv4Bytes(n: number, slot: 0 | 1): Uint8Array {
+  const out = SCRATCH4[slot];
+  out[0] = n >>> 24;
+  out[1] = n >>> 16;
+  out[2] = n >>> 8;
+  out[3] = n;
+  return out;
+}
+
 /** The address bytes (possibly a scratch buffer, valid until the next call), or undefined. */
 function addressBytes(text: string, slot: 0 | 1): Uint8Array | undefined {
   if (text.includes(':')) {
@@ -167,8 +181,8 @@ TEXT.write('1:');
 
 /** Writes the hash input of a flow into INPUT: its length, or 0 when the tuple makes none. */
 function hashInput(f: CommunityIdInput, seed: number): number {
-  const src = addressBytes(f.srcAddr, 0);
-  const dst = addressBytes(f.dstAddr, 1);
+  const src = f.srcIpv4 !== undefined ? ipv4Bytes(f.srcIpv4, 0) : addressBytes(f.srcAddr, 0);
+  const dst = f.dstIpv4 !== undefined ? ipv4Bytes(f.dstIpv4, 1) : addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return 0;
   const protocol = f.protocol;
   let sport: number | undefined;

@@ -64,6 +64,12 @@ export class FlowDecoder {
   private readonly sflow: SflowProducer;
   private readonly stats = new Map<string, ExporterStats>();
   private readonly maxExporterStats: number;
+  /**
+   * The last sequence stream's parts and its key (streamKey, sflowStreamKey); the
+   * initial key is the one those parts make.
+   */
+  private readonly lastStream = { exporter: '', version: -1, domain: -1, key: '/-1/-1' };
+  private readonly lastSflowStream = { exporter: '', agent: '', subAgent: -1, key: '/sflow//-1' };
 
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
@@ -122,7 +128,7 @@ export class FlowDecoder {
     if (res.ctx && res.ctx.version !== 1) {
       this.trackSequence(
         stats,
-        `${d.exporter}/${res.ctx.version}/${res.ctx.domain}`,
+        this.streamKey(d.exporter, res.ctx.version, res.ctx.domain),
         res.ctx.sequence,
         res.sequenceIncrement,
       );
@@ -130,6 +136,34 @@ export class FlowDecoder {
     out.records = this.producer.produce(res, d.exporterPort);
     if (stats) stats.records += out.records.length;
     return out;
+  }
+
+  /**
+   * `exporter/version/domain`, the sequence stream of a NetFlow/IPFIX datagram: the
+   * previous datagram's key when it is the same stream (an exporter's datagrams come in
+   * runs), instead of a new string per datagram.
+   */
+  private streamKey(exporter: string, version: number, domain: number): string {
+    const k = this.lastStream;
+    if (k.exporter !== exporter || k.version !== version || k.domain !== domain) {
+      k.exporter = exporter;
+      k.version = version;
+      k.domain = domain;
+      k.key = `${exporter}/${version}/${domain}`;
+    }
+    return k.key;
+  }
+
+  /** `exporter/sflow/agent/sub-agent`, the sequence stream of an sFlow datagram, as streamKey. */
+  private sflowStreamKey(exporter: string, agent: string, subAgent: number): string {
+    const k = this.lastSflowStream;
+    if (k.exporter !== exporter || k.agent !== agent || k.subAgent !== subAgent) {
+      k.exporter = exporter;
+      k.agent = agent;
+      k.subAgent = subAgent;
+      k.key = `${exporter}/sflow/${agent}/${subAgent}`;
+    }
+    return k.key;
   }
 
   private trackSequence(
@@ -158,7 +192,7 @@ export class FlowDecoder {
       // sFlow sequence numbers count datagrams, per agent and sub-agent.
       this.trackSequence(
         stats,
-        `${d.exporter}/sflow/${dg.agentAddress ?? ''}/${dg.subAgentId}`,
+        this.sflowStreamKey(d.exporter, dg.agentAddress ?? '', dg.subAgentId),
         dg.sequenceNumber,
         1,
       );

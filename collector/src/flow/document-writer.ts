@@ -7,18 +7,26 @@ import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import type { FieldValue, FlowField } from '../protocol/templates/types.js';
 import { type CommunityIdInput, writeCommunityId } from './community-id.js';
 import { jsonString, jsonValue, UnusualValue } from './fast-json.js';
-import { compileFieldsWriter, type FieldsWriter, type ValueWriters } from './fields-writer.js';
 import {
-  type JsonOut,
+  compileFieldsWriter,
+  compileValuesWriter,
+  type FieldsWriter,
+  type ValuesWriter,
+  type ValueWriters,
+} from './fields-writer.js';
+import {
+  JsonOut,
   Text,
   writeByte,
   writeHexString,
+  writeIpv4Quoted,
   writeIsoQuoted,
   writeNumber,
   writeNumberText,
   writeRaw,
   writeString,
   writeText,
+  writeTextNumber,
 } from './json-out.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
@@ -77,6 +85,8 @@ const T = {
   network: new Text('},"network":{'),
   transport: new Text('"transport":'),
   ianaNumber: new Text(',"iana_number":'),
+  ipv4First: new Text('"type":"ipv4"'),
+  ipv4Next: new Text(',"type":"ipv4"'),
   idOpen: new Text('{"id":'),
   innerVlan: new Text('{"vlan":{"id":'),
   icmp: new Text(',"icmp":{'),
@@ -116,6 +126,18 @@ function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
       writeValue(o, v);
       return false;
   }
+}
+
+/**
+ * `member` for a member typed as a number: the same text, with the number written
+ * straight away when it is one (the common case) and anything else left to `member`.
+ */
+function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): boolean {
+  if (typeof v === 'number') {
+    writeTextNumber(o, first ? k.first : k.next, v);
+    return false;
+  }
+  return member(o, k, v, first);
 }
 
 /** Any value JSON writes (not undefined/function/symbol). */
@@ -209,8 +231,10 @@ function kindIndex(kind: FlowRecord['kind']): 0 | 1 | 2 {
 
 // ---------------------------------------------------------------------------------------
 // What depends only on the exporter, kept from the previous record: records of one
-// datagram share their exporter. Compared by value, not identity, so a changed or
-// rebuilt exporter object can never be served stale text.
+// exporter come in runs. Compared by value, not identity, so a changed or rebuilt
+// exporter object can never be served stale text. The members that change with every
+// datagram (sequence, uptime, export time) are not part of it: they are written per
+// record between the constant head and end, so the parts last across datagrams.
 
 interface ExporterParts {
   address: string;
@@ -218,24 +242,33 @@ interface ExporterParts {
   protocol: string;
   version: number;
   domain: number;
-  sequence: number;
-  uptimeMs: number | undefined;
-  exportTimeMs: number | undefined;
   agent: string | undefined;
   /** `,"event":{` ... `"action":<type>`, per kind, made when needed. */
   events: (Text | undefined)[];
+  /** `},"observer":{` and its `ip` member (the agent, else the exporter's address). */
+  observer: Text;
+  /** Whether the observer has no `ip` member (the next one comes first). */
+  observerEmpty: boolean;
+  /** `"exporter":{` and the address, ip, version and source_id members. */
+  head: Text;
+  /** Whether the head wrote no member (the next one comes first). */
+  headEmpty: boolean;
   /**
-   * `"exporter":{...},"type":<type>}`, the end of `netflow`, per kind: the bytes the
-   * first record of this exporter wrote, copied for the next ones (a datagram's records
-   * share them; building constant text for them would cost more than one sFlow datagram's
-   * two or three documents save).
+   * The agent member and `},"type":<type>}`, the end of `netflow`, per kind and
+   * (index + 3) whether a member came before the agent; made when needed.
    */
-  tails: (Uint8Array | undefined)[];
-  /** Whether each tail is all ASCII. */
-  tailsAscii: boolean[];
+  ends: (Text | undefined)[];
 }
 
-let exporterCache: ExporterParts | undefined;
+/**
+ * The parts of the exporters seen last (a collector's decode worker serves many; an
+ * sFlow datagram's agent alternates with others'), the last one used first. Bounded:
+ * past EXPORTER_SLOTS the oldest entry is replaced.
+ */
+const EXPORTER_SLOTS = 16;
+const exporterCache: ExporterParts[] = [];
+let exporterLast: ExporterParts | undefined;
+let exporterNextSlot = 0;
 
 function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
   return (
@@ -244,33 +277,69 @@ function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
     c.protocol === ex.protocol &&
     c.version === ex.version &&
     c.domain === ex.domain &&
-    c.sequence === ex.sequence &&
-    c.uptimeMs === ex.uptimeMs &&
-    c.exportTimeMs === ex.exportTimeMs &&
     c.agent === ex.agent
   );
 }
 
+/** Scratch output for the constant parts, written by the same writers, then kept as Text. */
+const partScratch = new JsonOut(256);
+
 function exporterParts(ex: ExporterInfo): ExporterParts {
-  const c = exporterCache;
-  if (c !== undefined && sameExporter(c, ex)) return c;
+  const last = exporterLast;
+  if (last !== undefined && sameExporter(last, ex)) return last;
+  for (const c of exporterCache) {
+    if (sameExporter(c, ex)) {
+      exporterLast = c;
+      return c;
+    }
+  }
+  const o = partScratch;
+  o.reset();
+  writeText(o, T.observer);
+  const observerEmpty = member(o, K.ip, ex.agent ?? ex.address, true);
+  const observer = new Text(o.text());
+  o.reset();
+  writeText(o, X.exporter);
+  const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
+  let f = member(o, X.address, address, true);
+  f = member(o, X.ip, ex.address, f);
+  f = member(o, X.version, ex.version, f);
+  f = member(o, X.sourceId, ex.domain, f);
   const next: ExporterParts = {
     address: ex.address,
     port: ex.port,
     protocol: ex.protocol,
     version: ex.version,
     domain: ex.domain,
-    sequence: ex.sequence,
-    uptimeMs: ex.uptimeMs,
-    exportTimeMs: ex.exportTimeMs,
     agent: ex.agent,
-    events:
-      c !== undefined && c.protocol === ex.protocol ? c.events : [undefined, undefined, undefined],
-    tails: [undefined, undefined, undefined],
-    tailsAscii: [true, true, true],
+    events: [undefined, undefined, undefined],
+    observer,
+    observerEmpty,
+    head: new Text(o.text()),
+    headEmpty: f,
+    ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
-  exporterCache = next;
+  exporterCache[exporterNextSlot] = next;
+  exporterNextSlot = (exporterNextSlot + 1) % EXPORTER_SLOTS;
+  exporterLast = next;
   return next;
+}
+
+/** The agent member and `},"type":<type>}`, after members (or none, `first`). */
+function endText(parts: ExporterParts, kind: number, first: boolean): Text {
+  const slot = first ? kind : kind + 3;
+  let t = parts.ends[slot];
+  if (t === undefined) {
+    const o = partScratch;
+    o.reset();
+    member(o, X.agent, parts.agent, first);
+    writeText(o, X.type);
+    writeString(o, typeOf(parts.protocol, kind));
+    writeByte(o, 0x7d);
+    t = new Text(o.text());
+    parts.ends[slot] = t;
+  }
+  return t;
 }
 
 function eventText(parts: ExporterParts, kind: number): Text {
@@ -299,48 +368,18 @@ const X = {
   type: new Text('},"type":'),
 } as const;
 
-/** `"exporter":{...},"type":<type>}`: written once per exporter and kind, then copied. */
+/** `"exporter":{...},"type":<type>}`: the constant head and end, this datagram's members between. */
 function writeTail(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  const cached = parts.tails[kind];
-  if (cached !== undefined) {
-    o.reserve(cached.length);
-    o.buf.set(cached, o.pos);
-    o.pos += cached.length;
-    if (parts.tailsAscii[kind] !== true) o.ascii = false;
-    return;
-  }
-  const start = o.pos;
-  const before = o.ascii;
-  o.ascii = true;
-  try {
-    writeExporter(o, parts, ex, kind);
-    // A copy: Buffer#slice would be a view of bytes the next document overwrites.
-    parts.tails[kind] = o.bytes.slice(start, o.pos);
-    parts.tailsAscii[kind] = o.ascii;
-  } finally {
-    o.ascii = before && o.ascii;
-  }
-}
-
-function writeExporter(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  writeText(o, X.exporter);
-  const address = ex.port !== undefined ? `${ex.address}:${ex.port}` : ex.address;
-  let f = member(o, X.address, address, true);
-  f = member(o, X.ip, ex.address, f);
-  f = member(o, X.version, ex.version, f);
-  f = member(o, X.sourceId, ex.domain, f);
-  f = member(o, X.sequence, ex.sequence, f);
-  f = member(o, X.uptimeMillis, ex.uptimeMs, f);
+  writeText(o, parts.head);
+  let f = numMember(o, X.sequence, ex.sequence, parts.headEmpty);
+  f = numMember(o, X.uptimeMillis, ex.uptimeMs, f);
   if (ex.exportTimeMs !== undefined) {
     const at = o.pos;
     writeText(o, f ? X.timestamp.first : X.timestamp.next);
     if (writeIsoQuoted(o, ex.exportTimeMs)) f = false;
     else o.pos = at;
   }
-  member(o, X.agent, ex.agent, f);
-  writeText(o, X.type);
-  writeString(o, typeOf(parts.protocol, kind));
-  writeByte(o, 0x7d);
+  writeText(o, endText(parts, kind, f));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,10 +403,15 @@ interface FieldsPlan {
   /** Otherwise, per member: its `"key":` text (comma first but for the first) and fields. */
   readonly members: readonly { readonly key: Text; readonly fields: readonly number[] }[];
   readonly isDate: readonly boolean[];
+  /** IPv4 address elements, whose fields may carry their number (FlowField.ipv4). */
+  readonly isIpv4: readonly boolean[];
   /** Records written with this plan so far (a layout is compiled once it is common). */
   uses: number;
   /** The layout's generated writer (fields-writer.ts), once compiled. */
   compiled: FieldsWriter | undefined;
+  /** The same for decoded records' values (FlowRecord.values), and its count. */
+  compiledValues: ValuesWriter | undefined;
+  valueUses: number;
 }
 
 /** Records of a layout written by the generic loop before its writer is generated. */
@@ -377,6 +421,7 @@ const VALUE_WRITERS: ValueWriters = {
   number: writeNumber,
   iso: writeIsoQuoted,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
+  ipv4: writeIpv4Quoted,
 };
 
 function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
@@ -398,8 +443,11 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
     keys: byKey.size === infos.length ? members.map((m) => m.key) : undefined,
     members,
     isDate: infos.map((info) => DATE_TYPES.has(info.type)),
+    isIpv4: infos.map((info) => info.type === 'ipv4Address'),
     uses: 0,
     compiled: undefined,
+    compiledValues: undefined,
+    valueUses: 0,
   };
 }
 
@@ -427,6 +475,60 @@ function writeField(o: JsonOut, v: FieldValue, isDate: boolean): void {
   }
 }
 
+/** One element's value: an IPv4 address from its number where `ipv4` says so. */
+function writeValueAt(
+  o: JsonOut,
+  values: readonly FieldValue[],
+  ipv4: Uint8Array,
+  i: number,
+  isDate: boolean,
+): void {
+  const v = values[i] as FieldValue;
+  if (ipv4[i] === 1) writeIpv4Quoted(o, v as number);
+  else writeField(o, v, isDate);
+}
+
+/** `netflow.*` from a decoded record's values (FlowRecord.values, layout.ipv4). */
+function writeValues(
+  o: JsonOut,
+  values: readonly FieldValue[],
+  ipv4: Uint8Array,
+  plan: FieldsPlan,
+): void {
+  const isDate = plan.isDate;
+  const keys = plan.keys;
+  if (keys !== undefined) {
+    if (plan.compiledValues !== undefined) {
+      plan.compiledValues(o, values, ipv4);
+      return;
+    }
+    if (++plan.valueUses === COMPILE_AFTER)
+      plan.compiledValues = compileValuesWriter(keys, isDate, plan.isIpv4, VALUE_WRITERS);
+    for (let i = 0; i < values.length; i++) {
+      writeText(o, keys[i] as Text);
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+    }
+    return;
+  }
+  for (const m of plan.members) {
+    const idx = m.fields;
+    writeText(o, m.key);
+    if (idx.length === 1) {
+      const i = idx[0] as number;
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+      continue;
+    }
+    writeByte(o, 0x5b); // [
+    for (let j = 0; j < idx.length; j++) {
+      const i = idx[j] as number;
+      if (j > 0) writeByte(o, 0x2c);
+      writeValueAt(o, values, ipv4, i, isDate[i] === true);
+    }
+    writeByte(o, 0x5d); // ]
+  }
+}
+
+/** `netflow.*` from a record's fields. */
 function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan): void {
   const isDate = plan.isDate;
   const keys = plan.keys;
@@ -436,10 +538,12 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
       return;
     }
     if (++plan.uses === COMPILE_AFTER)
-      plan.compiled = compileFieldsWriter(keys, isDate, VALUE_WRITERS);
+      plan.compiled = compileFieldsWriter(keys, isDate, plan.isIpv4, VALUE_WRITERS);
     for (let i = 0; i < fields.length; i++) {
       writeText(o, keys[i] as Text);
-      writeField(o, (fields[i] as FlowField).value, isDate[i] === true);
+      const f = fields[i] as FlowField;
+      if (f.ipv4 !== undefined) writeIpv4Quoted(o, f.ipv4);
+      else writeField(o, f.value, isDate[i] === true);
     }
     return;
   }
@@ -469,7 +573,7 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
 function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
   writeText(o, first ? k.first : k.next);
   writeByte(o, 0x7b); // {
-  member(o, K.number, n, true);
+  numMember(o, K.number, n, true);
   writeByte(o, 0x7d); // }
 }
 
@@ -481,6 +585,58 @@ function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean):
   else writeValue(o, d);
 }
 
+// Addresses: from their number when the record has one (FlowRecord.srcIpv4/dstIpv4),
+// reading the text only otherwise (a NetflowRecord makes it on first read).
+
+function hasSrc(r: FlowRecord): boolean {
+  return r.srcIpv4 !== undefined || r.srcAddr !== undefined;
+}
+
+function hasDst(r: FlowRecord): boolean {
+  return r.dstIpv4 !== undefined || r.dstAddr !== undefined;
+}
+
+function writeSrc(o: JsonOut, r: FlowRecord): void {
+  if (r.srcIpv4 !== undefined) writeIpv4Quoted(o, r.srcIpv4);
+  else writeValue(o, r.srcAddr);
+}
+
+function writeDst(o: JsonOut, r: FlowRecord): void {
+  if (r.dstIpv4 !== undefined) writeIpv4Quoted(o, r.dstIpv4);
+  else writeValue(o, r.dstAddr);
+}
+
+/** Whether the two addresses are the same (the text compared, as the original does). */
+function sameAddress(r: FlowRecord): boolean {
+  if (r.srcIpv4 !== undefined && r.dstIpv4 !== undefined) return r.srcIpv4 === r.dstIpv4;
+  return r.dstAddr === r.srcAddr;
+}
+
+/** The `ip` member of source or destination, as `member` writes it. */
+function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean): boolean {
+  const n = src ? r.srcIpv4 : r.dstIpv4;
+  if (n === undefined) return member(o, K.ip, src ? r.srcAddr : r.dstAddr, first);
+  writeText(o, first ? K.ip.first : K.ip.next);
+  writeIpv4Quoted(o, n);
+  return false;
+}
+
+/**
+ * `"transport":<name>,"iana_number":"<n>"` per protocol number 0-255, made on first use:
+ * one constant instead of four writes.
+ */
+const protocolTexts: (Text | undefined)[] = new Array(256).fill(undefined);
+
+function protocolText(p: number): Text | undefined {
+  if (!(p >= 0 && p <= 255 && (p | 0) === p)) return undefined;
+  let t = protocolTexts[p];
+  if (t === undefined) {
+    t = new Text(`"transport":${jsonString(transportName(p))},"iana_number":"${p}"`);
+    protocolTexts[p] = t;
+  }
+  return t;
+}
+
 /** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
@@ -489,39 +645,46 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   const packets = sum(r.packets, r.reversePackets);
 
   writeText(o, T.source);
-  let f = member(o, K.ip, r.srcAddr, true);
-  if (!icmp) f = member(o, K.port, r.srcPort, f);
+  let f = addressMember(o, r, true, true);
+  if (!icmp) f = numMember(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
-  f = member(o, K.bytes, r.bytes, f);
-  f = member(o, K.packets, r.packets, f);
+  f = numMember(o, K.bytes, r.bytes, f);
+  f = numMember(o, K.packets, r.packets, f);
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
   writeText(o, T.destination);
-  f = member(o, K.ip, r.dstAddr, true);
-  if (!icmp) f = member(o, K.port, r.dstPort, f);
+  f = addressMember(o, r, false, true);
+  if (!icmp) f = numMember(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
-  f = member(o, K.bytes, r.reverseBytes, f);
-  f = member(o, K.packets, r.reversePackets, f);
+  f = numMember(o, K.bytes, r.reverseBytes, f);
+  f = numMember(o, K.packets, r.reversePackets, f);
   if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
 
   writeText(o, T.network);
   f = true;
   if (r.protocol !== undefined) {
-    writeText(o, T.transport);
-    writeString(o, transportName(r.protocol));
-    writeText(o, T.ianaNumber);
-    writeIdString(o, r.protocol);
+    const t = protocolText(r.protocol);
+    if (t !== undefined) writeText(o, t);
+    else {
+      writeText(o, T.transport);
+      writeString(o, transportName(r.protocol));
+      writeText(o, T.ianaNumber);
+      writeIdString(o, r.protocol);
+    }
     f = false;
   }
   if (r.ipVersion !== undefined) {
-    writeText(o, f ? K.type.first : K.type.next);
-    writeString(o, `ipv${r.ipVersion}`);
+    if (r.ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
+    else {
+      writeText(o, f ? K.type.first : K.type.next);
+      writeString(o, `ipv${r.ipVersion}`);
+    }
     f = false;
   }
-  f = member(o, K.bytes, bytes, f);
-  f = member(o, K.packets, packets, f);
+  f = numMember(o, K.bytes, bytes, f);
+  f = numMember(o, K.packets, packets, f);
   writeDirection(o, r.direction, f);
-  if (r.srcAddr !== undefined && r.dstAddr !== undefined && r.protocol !== undefined) {
+  if (hasSrc(r) && hasDst(r) && r.protocol !== undefined) {
     const at = o.pos;
     writeText(o, K.communityId.next);
     if (!writeCommunityId(o, r as CommunityIdInput)) o.pos = at;
@@ -543,17 +706,19 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
 
   if (icmp && r.icmpType !== undefined) {
     writeText(o, T.icmp);
-    member(o, K.code, r.icmpCode, member(o, K.type, r.icmpType, true));
+    numMember(o, K.code, r.icmpCode, numMember(o, K.type, r.icmpType, true));
     writeByte(o, 0x7d);
   }
-  if (r.srcAddr !== undefined || r.dstAddr !== undefined) {
+  const src = hasSrc(r);
+  const dst = hasDst(r);
+  if (src || dst) {
     writeText(o, T.related);
-    if (r.srcAddr === undefined) writeValue(o, r.dstAddr);
+    if (!src) writeDst(o, r);
     else {
-      writeValue(o, r.srcAddr);
-      if (r.dstAddr !== undefined && r.dstAddr !== r.srcAddr) {
+      writeSrc(o, r);
+      if (dst && !sameAddress(r)) {
         writeByte(o, 0x2c);
-        writeValue(o, r.dstAddr);
+        writeDst(o, r);
       }
     }
     writeByte(o, 0x5d);
@@ -566,7 +731,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   } else {
     writeText(o, T.sluiceScaled);
   }
-  member(o, K.packets, scaled(packets, rate), member(o, K.bytes, scaled(bytes, rate), true));
+  numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
   writeByte(o, 0x7d);
   writeByte(o, 0x7d);
 }
@@ -578,7 +743,24 @@ function dateMember(o: JsonOut, k: Key, ms: number): void {
   if (!writeIsoQuoted(o, ms)) o.pos = at;
 }
 
+/** `"<k>":{"interface":{"id":"` as one constant, first in its object or after another. */
+function interfaceHead(name: string): Key {
+  const head = `"${name}":{"interface":{"id":"`;
+  return { first: new Text(head), next: new Text(`,${head}`) };
+}
+
+const IFACE = { ingress: interfaceHead('ingress'), egress: interfaceHead('egress') } as const;
+const ID_END = new Text('"}}');
+
 function writeInterface(o: JsonOut, k: Key, id: number, first: boolean): void {
+  if (typeof id === 'number') {
+    // The id as its `String(n)` digits between the constant head and `"}}`.
+    const head = k === K.ingress ? IFACE.ingress : IFACE.egress;
+    writeText(o, first ? head.first : head.next);
+    writeNumberText(o, id);
+    writeText(o, ID_END);
+    return;
+  }
   writeText(o, first ? k.first : k.next);
   writeText(o, T.interfaceId);
   writeIdString(o, id);
@@ -608,8 +790,14 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   const ex = r.exporter;
   const netflow = ex.protocol === 'netflow';
   let plan: FieldsPlan | undefined;
+  const values = r.values;
+  const layout = r.layout;
   if (netflow) {
-    plan = fieldsPlans.get(r.fields);
+    // A decoded record's values are read as they are; `fields` would make objects.
+    plan =
+      values !== undefined && layout !== undefined
+        ? fieldsPlans.getLayout(layout)
+        : fieldsPlans.get(r.fields);
     if (plan.slow) return false;
   }
   const kind = kindIndex(r.kind);
@@ -628,8 +816,8 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
       writeNumber(o, Math.round((r.endMs - r.startMs) * 1_000_000));
     }
   }
-  writeText(o, T.observer);
-  let first = member(o, K.ip, ex.agent ?? ex.address, true);
+  writeText(o, parts.observer);
+  let first = parts.observerEmpty;
   if (r.inInterface !== undefined) {
     writeInterface(o, K.ingress, r.inInterface, first);
     first = false;
@@ -638,7 +826,12 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   writeByte(o, 0x7d);
   if (kind === 0) writeFlow(o, r);
   writeText(o, T.netflow);
-  if (plan !== undefined && r.fields.length > 0) {
+  if (plan !== undefined && values !== undefined && layout !== undefined) {
+    if (values.length > 0) {
+      writeValues(o, values, layout.ipv4, plan);
+      writeByte(o, 0x2c);
+    }
+  } else if (plan !== undefined && r.fields.length > 0) {
     writeFields(o, r.fields, plan);
     writeByte(o, 0x2c);
   }

@@ -7,6 +7,7 @@ import type { FlowField } from '../protocol/templates/types.js';
 import type { JsonOut, Text } from './json-out.js';
 
 export type FieldsWriter = (o: JsonOut, fields: readonly FlowField[]) => void;
+export type ValuesWriter = (o: JsonOut, values: readonly unknown[], ipv4: Uint8Array) => void;
 
 /** The value writers the generated code calls (document-writer.ts's). */
 export interface ValueWriters {
@@ -16,10 +17,12 @@ export interface ValueWriters {
   readonly iso: (o: JsonOut, v: number) => boolean;
   /** Any element value, as the generic loop writes it. */
   readonly field: (o: JsonOut, v: unknown, isDate: boolean) => void;
+  /** An IPv4 address from its number (FlowField.ipv4), as its quoted text. */
+  readonly ipv4: (o: JsonOut, n: number) => void;
 }
 
 function storeText(t: Text): string {
-  let code = `p = o.pos; if (p + ${t.length + 8} > o.buf.length) o.reserve(${t.length}); view = o.view;\n`;
+  let code = `p = o.pos; if (p + ${t.length + 8} > o.limit) o.reserve(${t.length}); view = o.view;\n`;
   for (let i = 0; i < t.chunks.length; i++) {
     code += `view.setFloat64(p + ${i * 8}, ${t.chunks[i]}, true);\n`;
   }
@@ -27,38 +30,98 @@ function storeText(t: Text): string {
 }
 
 /**
- * A writer for a layout whose member keys are `keys` (comma first but for the first) and
- * whose date elements are flagged in `isDate`; undefined when a key is not plain ASCII.
+ * The generated body: per member its key, then its value from `value(i)` (an expression
+ * for field i's value) through the writers; `address(i)`, for IPv4 address elements, is
+ * a statement that writes the address from its number when the field has one and
+ * otherwise falls through to `else`.
  */
-export function compileFieldsWriter(
+function body(
   keys: readonly Text[],
   isDate: readonly boolean[],
-  w: ValueWriters,
-): FieldsWriter | undefined {
-  if (!keys.every((k) => k.simple)) return undefined;
-  let code = 'let p = 0; let view; let v;\n';
+  isIpv4: readonly boolean[],
+  value: (i: number) => string,
+  address: (i: number) => string,
+): string {
+  let code = 'let p = 0; let view; let v; let f;\n';
   for (let i = 0; i < keys.length; i++) {
     code += storeText(keys[i] as Text);
-    code += `v = fields[${i}].value;\n`;
+    if (isIpv4[i]) {
+      code += `${address(i)} else {\n`;
+      code += `v = ${value(i)}; if (typeof v === "number") number(o, v); else field(o, v, false); }\n`;
+      continue;
+    }
+    code += `v = ${value(i)};\n`;
     code += isDate[i]
       ? 'if (typeof v !== "number") field(o, v, true); else if (!iso(o, v)) number(o, v);\n'
       : 'if (typeof v === "number") number(o, v); else field(o, v, false);\n';
   }
-  let factory: (
-    number: ValueWriters['number'],
-    iso: ValueWriters['iso'],
-    field: ValueWriters['field'],
-  ) => FieldsWriter;
+  return code;
+}
+
+type Factory<F> = (
+  number: ValueWriters['number'],
+  iso: ValueWriters['iso'],
+  field: ValueWriters['field'],
+  ipv4: ValueWriters['ipv4'],
+) => F;
+
+function compile<F>(params: string, code: string, w: ValueWriters): F | undefined {
+  let factory: Factory<F>;
   try {
     factory = new Function(
       'number',
       'iso',
       'field',
-      `return function writeFields(o, fields) {\n${code}};`,
-    ) as typeof factory;
+      'ipv4',
+      `return function writeFields(${params}) {\n${code}};`,
+    ) as Factory<F>;
   } catch {
     // Code generation disallowed: the generic loop writes every layout.
     return undefined;
   }
-  return factory(w.number, w.iso, w.field);
+  return factory(w.number, w.iso, w.field, w.ipv4);
+}
+
+/**
+ * A writer for a layout whose member keys are `keys` (comma first but for the first),
+ * whose date elements are flagged in `isDate` and IPv4 address elements in `isIpv4`
+ * (those fields may carry their number, FlowField.ipv4); undefined when a key is not
+ * plain ASCII.
+ */
+export function compileFieldsWriter(
+  keys: readonly Text[],
+  isDate: readonly boolean[],
+  isIpv4: readonly boolean[],
+  w: ValueWriters,
+): FieldsWriter | undefined {
+  if (!keys.every((k) => k.simple)) return undefined;
+  const code = body(
+    keys,
+    isDate,
+    isIpv4,
+    (i) => `fields[${i}].value`,
+    (i) => `f = fields[${i}]; if (f.ipv4 !== undefined) { ipv4(o, f.ipv4); }`,
+  );
+  return compile<FieldsWriter>('o, fields', code, w);
+}
+
+/**
+ * The same writer for a decoded record's values (DataRecord.values), whose IPv4
+ * addresses are numbers where the layout's `ipv4` flags say so.
+ */
+export function compileValuesWriter(
+  keys: readonly Text[],
+  isDate: readonly boolean[],
+  isIpv4: readonly boolean[],
+  w: ValueWriters,
+): ValuesWriter | undefined {
+  if (!keys.every((k) => k.simple)) return undefined;
+  const code = body(
+    keys,
+    isDate,
+    isIpv4,
+    (i) => `values[${i}]`,
+    (i) => `if (ipv4s[${i}] === 1) { ipv4(o, values[${i}]); }`,
+  );
+  return compile<ValuesWriter>('o, values, ipv4s', code, w);
 }

@@ -57,9 +57,15 @@ export class JsonOut {
   pos = 0;
   /** No byte >= 0x80 written since the last reset (the text can be read as latin1). */
   ascii = true;
+  /**
+   * buf.length as a plain field: the writers compare against it for every piece, and a
+   * Buffer's length getter cost more there than the comparison.
+   */
+  limit: number;
 
   constructor(size = 1 << 16) {
     this.buf = Buffer.alloc(size);
+    this.limit = size;
     this.bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
@@ -71,13 +77,14 @@ export class JsonOut {
 
   /** Makes room for `n` more bytes (plus the 8 a chunked store may overrun). */
   reserve(n: number): void {
-    if (this.pos + n + 8 > this.buf.length) this.grow(n + 8);
+    if (this.pos + n + 8 > this.limit) this.grow(n + 8);
   }
 
   private grow(n: number): void {
     const next = Buffer.alloc(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.limit = next.length;
     this.bytes = new Uint8Array(next.buffer, next.byteOffset, next.byteLength);
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
@@ -93,7 +100,7 @@ export class JsonOut {
 export function writeText(o: JsonOut, t: Text): void {
   const p = o.pos;
   const n = t.length;
-  if (p + n + 8 > o.buf.length) o.reserve(n);
+  if (p + n + 8 > o.limit) o.reserve(n);
   if (t.simple) {
     const c = t.chunks;
     const view = o.view;
@@ -107,7 +114,7 @@ export function writeText(o: JsonOut, t: Text): void {
 
 /** One byte (an ASCII character code). */
 export function writeByte(o: JsonOut, b: number): void {
-  if (o.pos + 9 > o.buf.length) o.reserve(1);
+  if (o.pos + 9 > o.limit) o.reserve(1);
   o.buf[o.pos++] = b;
 }
 
@@ -123,54 +130,52 @@ const PAIRS = encoder.encode(
   Array.from({ length: 100 }, (_, i) => `${i}`.padStart(2, '0')).join(''),
 );
 
-/** Digits of an integer 0 <= n < 1e8 (int32 arithmetic). */
+// Numbers below 10,000 as their digit bytes packed into one 32-bit word (left-aligned,
+// little-endian: the first digit in the lowest byte), with and without leading zeros:
+// a number below 1e8 is then one division and two word stores instead of a loop of
+// divisions by 100 and byte stores. A store may write up to 3 bytes past the digits;
+// every caller reserves room for 8 more bytes, and `pos` moves only past the digits.
+const DIGITS4 = new Uint32Array(10_000);
+const DIGITS4_LENGTH = new Uint8Array(10_000);
+const PADDED4 = new Uint32Array(10_000);
+for (let n = 0; n < 10_000; n++) {
+  const s = `${n}`;
+  const z = s.padStart(4, '0');
+  let w = 0;
+  let zw = 0;
+  for (let i = 0; i < 4; i++) {
+    if (i < s.length) w += s.charCodeAt(i) * 2 ** (8 * i);
+    zw += z.charCodeAt(i) * 2 ** (8 * i);
+  }
+  DIGITS4[n] = w;
+  DIGITS4_LENGTH[n] = s.length;
+  PADDED4[n] = zw;
+}
+
+/** Digits of an integer 0 <= n < 1e8 (also -0, written as 0). */
 function smallDigits(o: JsonOut, n: number): void {
-  const b = o.buf;
-  const len =
-    n < 10
-      ? 1
-      : n < 100
-        ? 2
-        : n < 1000
-          ? 3
-          : n < 10_000
-            ? 4
-            : n < 100_000
-              ? 5
-              : n < 1_000_000
-                ? 6
-                : n < 10_000_000
-                  ? 7
-                  : 8;
-  let e = o.pos + len;
-  o.pos = e;
-  while (n >= 100) {
-    const q = (n / 100) | 0;
-    const r = (n - q * 100) << 1;
-    e -= 2;
-    b[e] = PAIRS[r] as number;
-    b[e + 1] = PAIRS[r + 1] as number;
-    n = q;
+  const view = o.view;
+  const p = o.pos;
+  if (n < 10_000) {
+    const i = n | 0;
+    view.setUint32(p, DIGITS4[i] as number, true);
+    o.pos = p + (DIGITS4_LENGTH[i] as number);
+    return;
   }
-  if (n >= 10) {
-    b[e - 2] = PAIRS[n << 1] as number;
-    b[e - 1] = PAIRS[(n << 1) + 1] as number;
-  } else {
-    b[e - 1] = 48 + n;
-  }
+  const hi = (n / 10_000) | 0;
+  const q = p + (DIGITS4_LENGTH[hi] as number);
+  view.setUint32(p, DIGITS4[hi] as number, true);
+  view.setUint32(q, PADDED4[n - hi * 10_000] as number, true);
+  o.pos = q + 4;
 }
 
 /** Exactly eight digits of 0 <= n < 1e8, zero-padded. */
 function eightDigits(o: JsonOut, n: number): void {
-  const b = o.buf;
+  const view = o.view;
   const p = o.pos;
-  for (let e = p + 8; e > p; e -= 2) {
-    const q = (n / 100) | 0;
-    const r = (n - q * 100) << 1;
-    b[e - 2] = PAIRS[r] as number;
-    b[e - 1] = PAIRS[r + 1] as number;
-    n = q;
-  }
+  const hi = (n / 10_000) | 0;
+  view.setUint32(p, PADDED4[hi] as number, true);
+  view.setUint32(p + 4, PADDED4[n - hi * 10_000] as number, true);
   o.pos = p + 8;
 }
 
@@ -198,8 +203,39 @@ export function writeNumberText(o: JsonOut, n: number): void {
   }
 }
 
+/**
+ * Constant text then a JSON number, as writeText then writeNumber write them, with one
+ * room check for both when the number is a small integer (object members' common case).
+ */
+export function writeTextNumber(o: JsonOut, t: Text, n: number): void {
+  const p = o.pos;
+  const len = t.length;
+  if (t.simple && n >= 0 && n < 100_000_000 && (n | 0) === n && p + len + 16 <= o.limit) {
+    const c = t.chunks;
+    const view = o.view;
+    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+    o.pos = p + len;
+    smallDigits(o, n);
+    return;
+  }
+  writeText(o, t);
+  writeNumber(o, n);
+}
+
 /** A JSON number: non-finite numbers are null, as JSON.stringify writes them. */
 export function writeNumber(o: JsonOut, n: number): void {
+  // Nearly every number in a document is a small non-negative integer (also -0: "0").
+  if (n >= 0 && n < 100_000_000 && (n | 0) === n) {
+    if (o.pos + 16 > o.limit) o.reserve(8);
+    smallDigits(o, n);
+    return;
+  }
+  // Larger counters and times (up to 2^53), as writeNumberText writes them.
+  if (n >= 0 && n <= 9_007_199_254_740_992 && Math.floor(n) === n) {
+    if (o.pos + 24 > o.limit) o.reserve(16);
+    uintDigits(o, n);
+    return;
+  }
   if (n - n === 0) writeNumberText(o, n);
   else writeRaw(o, 'null');
 }
@@ -294,10 +330,13 @@ function fillSlot(slot: number, second: number): void {
 export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   if (!(ms >= 0 && ms <= MAX_DATE_MS)) return false;
   // A Date truncates its time value to whole milliseconds; ms >= 0, so floor does too.
+  // No `%` on these doubles (beyond int32, V8 calls fmod): a division and a floor, and
+  // the slot from the low bits (2^32 is a multiple of SECOND_SLOTS, so ToInt32 keeps
+  // second mod SECOND_SLOTS).
   const t = Math.floor(ms);
-  const milli = t % 1000;
-  const second = (t - milli) / 1000;
-  const slot = second % SECOND_SLOTS;
+  const second = Math.floor(t / 1000);
+  const milli = t - second * 1000;
+  const slot = second & (SECOND_SLOTS - 1);
   if (slotSecond[slot] !== second) fillSlot(slot, second);
   o.reserve(32);
   const b = o.buf;
@@ -316,4 +355,43 @@ export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   b[p + 25] = 0x22;
   o.pos = p + 26;
   return true;
+}
+
+/** Per octet value: its decimal digit count, then up to three digit characters. */
+const OCTETS = new Uint8Array(256 * 4);
+for (let v = 0; v < 256; v++) {
+  const s = `${v}`;
+  OCTETS[v * 4] = s.length;
+  for (let i = 0; i < s.length; i++) OCTETS[v * 4 + 1 + i] = s.charCodeAt(i);
+}
+
+function octet(b: Uint8Array, p: number, v: number): number {
+  const at = v << 2;
+  const n = OCTETS[at] as number;
+  b[p] = OCTETS[at + 1] as number;
+  if (n > 1) {
+    b[p + 1] = OCTETS[at + 2] as number;
+    if (n > 2) b[p + 2] = OCTETS[at + 3] as number;
+  }
+  return p + n;
+}
+
+/**
+ * `"a.b.c.d"`, the JSON string of an IPv4 address given as an unsigned 32-bit number:
+ * the text ipv4ToString makes, written without making it.
+ */
+export function writeIpv4Quoted(o: JsonOut, n: number): void {
+  if (o.pos + 26 > o.limit) o.reserve(18);
+  const b = o.buf;
+  let p = o.pos;
+  b[p] = 0x22;
+  p = octet(b, p + 1, n >>> 24);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, (n >>> 16) & 0xff);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, (n >>> 8) & 0xff);
+  b[p] = 0x2e;
+  p = octet(b, p + 1, n & 0xff);
+  b[p] = 0x22;
+  o.pos = p + 1;
 }

@@ -1,5 +1,5 @@
 import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
-import type { FlowField } from '../protocol/templates/types.js';
+import type { FlowField, RecordLayout } from '../protocol/templates/types.js';
 
 interface Entry<P> {
   readonly infos: readonly ElementInfo[];
@@ -28,11 +28,32 @@ export class LayoutCache<P> {
   private count = 0;
   private last: Entry<P> | undefined;
   private empty: P | undefined;
+  /** Plans by the decoder's layout object (one per template): found by identity. */
+  private readonly byLayout = new WeakMap<RecordLayout, P>();
+  private lastLayout: RecordLayout | undefined;
+  private lastLayoutPlan: P | undefined;
 
   constructor(
     private readonly build: (infos: readonly ElementInfo[]) => P,
     private readonly max = 1024,
   ) {}
+
+  /**
+   * The plan of a decoded record's layout (DataRecord.layout): by identity, the same
+   * plan `get` gives for fields of these elements. A template re-sent is a new layout
+   * object; it finds its plan by comparing elements once.
+   */
+  getLayout(layout: RecordLayout): P {
+    if (layout === this.lastLayout) return this.lastLayoutPlan as P;
+    let plan = this.byLayout.get(layout);
+    if (plan === undefined) {
+      plan = this.get(layout.infos.map((info) => ({ info, value: 0 })));
+      this.byLayout.set(layout, plan);
+    }
+    this.lastLayout = layout;
+    this.lastLayoutPlan = plan;
+    return plan;
+  }
 
   get(fields: readonly FlowField[]): P {
     const last = this.last;

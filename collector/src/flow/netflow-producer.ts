@@ -1,43 +1,21 @@
-import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import type { ExportResult } from '../protocol/netflow/result.js';
-import type {
-  DataRecord,
-  FieldValue,
-  FlowField,
-  PacketContext,
-} from '../protocol/templates/types.js';
+import type { DataRecord, PacketContext } from '../protocol/templates/types.js';
 import { LayoutCache } from './layout-cache.js';
+import { actionOf, compileLifter, type Lifter, LiftState, liftLoop, num } from './netflow-lift.js';
+import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
 
 const U32 = 0x100000000;
-/** RFC 5103 reverse information elements use this private enterprise number. */
-const REVERSE_PEN = 29305;
-
-function num(v: FieldValue): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  return undefined;
-}
-
-function str(v: FieldValue): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-/**
- * Some templates carry both IPv4 and IPv6 address fields and fill only one family;
- * the unspecified address (0.0.0.0, ::) never replaces a real one.
- */
-function settable(current: string | undefined, v: FieldValue): boolean {
-  if (current === undefined || current === '0.0.0.0' || current === '::') return true;
-  return v !== '0.0.0.0' && v !== '::';
-}
 
 /** Absolute time of a sysUptime-relative stamp (v1-v9): the export header anchors the clock. */
 function fromUptime(ctx: PacketContext, uptimeStamp: number): number | undefined {
   if (ctx.sysUptimeMs === undefined) return undefined;
   // Signed 32-bit difference: handles the uptime counter wrapping after ~49.7 days.
-  let delta = (ctx.sysUptimeMs - uptimeStamp) % U32;
+  // For two 32-bit stamps the difference is already within (-2^32, 2^32), where `%`
+  // changes nothing; it is skipped there because on doubles V8 calls fmod for it.
+  let delta = ctx.sysUptimeMs - uptimeStamp;
+  if (!(delta > -U32 && delta < U32)) delta %= U32;
   if (delta >= U32 / 2) delta -= U32;
   else if (delta < -U32 / 2) delta += U32;
   return ctx.exportTimeMs - delta;
@@ -56,124 +34,27 @@ function exporterOf(ctx: PacketContext, port: number | undefined): ExporterInfo 
   };
 }
 
-/**
- * What `record` does with an element. Resolving an element to its action once per
- * template layout (instead of testing enterprise, the `scope_` prefix and a sparse id
- * switch for every field of every record) is most of the producer's speed.
- */
-const A = {
-  skip: 0,
-  reverseBytes: 1,
-  reversePackets: 2,
-  bytes: 3,
-  packets: 4,
-  totalBytes: 5,
-  totalPackets: 6,
-  protocol: 7,
-  tos: 8,
-  tcpFlags: 9,
-  srcPort: 10,
-  dstPort: 11,
-  src4: 12,
-  dst4: 13,
-  src6: 14,
-  dst6: 15,
-  srcMask: 16,
-  dstMask: 17,
-  inInterface: 18,
-  outInterface: 19,
-  nextHop: 20,
-  srcAs: 21,
-  dstAs: 22,
-  srcMac: 23,
-  dstMac: 24,
-  vlan: 25,
-  innerVlan: 26,
-  direction: 27,
-  icmpTypeCode: 28,
-  icmpType: 29,
-  icmpCode: 30,
-  startUp: 31,
-  endUp: 32,
-  startMs: 33,
-  endMs: 34,
-  startDeltaUs: 35,
-  endDeltaUs: 36,
-  durationMs: 37,
-  durationUs: 38,
-  sampler: 39,
-  rate: 40,
-} as const;
+/** Records of a layout lifted by the loop before its lifter is generated. */
+const COMPILE_AFTER = 64;
 
-/** IANA element id -> action (enterprise 0, not an options scope field). */
-const IANA_ACTIONS = new Map<number, number>([
-  [1, A.bytes],
-  [2, A.packets],
-  [85, A.totalBytes],
-  [86, A.totalPackets],
-  [4, A.protocol],
-  [5, A.tos],
-  [6, A.tcpFlags],
-  [7, A.srcPort],
-  [11, A.dstPort],
-  [8, A.src4],
-  [12, A.dst4],
-  [27, A.src6],
-  [28, A.dst6],
-  [9, A.srcMask],
-  [29, A.srcMask],
-  [13, A.dstMask],
-  [30, A.dstMask],
-  [10, A.inInterface],
-  [14, A.outInterface],
-  [15, A.nextHop],
-  [62, A.nextHop],
-  [16, A.srcAs],
-  [17, A.dstAs],
-  [56, A.srcMac],
-  [80, A.dstMac],
-  [58, A.vlan],
-  [243, A.vlan],
-  [245, A.innerVlan],
-  [61, A.direction],
-  [32, A.icmpTypeCode],
-  [139, A.icmpTypeCode],
-  [176, A.icmpType],
-  [178, A.icmpType],
-  [177, A.icmpCode],
-  [179, A.icmpCode],
-  [22, A.startUp],
-  [21, A.endUp],
-  [150, A.startMs],
-  [152, A.startMs],
-  [154, A.startMs],
-  [156, A.startMs],
-  [151, A.endMs],
-  [153, A.endMs],
-  [155, A.endMs],
-  [157, A.endMs],
-  [158, A.startDeltaUs],
-  [159, A.endDeltaUs],
-  [161, A.durationMs],
-  [162, A.durationUs],
-  [48, A.sampler],
-  [302, A.sampler],
-  [34, A.rate],
-  [50, A.rate],
-  [305, A.rate],
-]);
-
-function actionOf(info: ElementInfo): number {
-  if (info.enterprise === REVERSE_PEN) {
-    // RFC 5103 biflows: the reverse direction's counters.
-    return info.id === 1 ? A.reverseBytes : info.id === 2 ? A.reversePackets : A.skip;
-  }
-  if (info.enterprise !== 0 || info.field.startsWith('scope_')) return A.skip;
-  return IANA_ACTIONS.get(info.id) ?? A.skip;
+interface LiftPlan {
+  readonly loop: Lifter;
+  readonly actions: Uint8Array;
+  compiled: Lifter | undefined;
+  uses: number;
 }
 
-/** The action of each field of a record layout, worked out once per layout. */
-const actionPlans = new LayoutCache((infos) => Uint8Array.from(infos, actionOf));
+/** The action of each field of a record layout, and its lifters, worked out once per layout. */
+const liftPlans = new LayoutCache<LiftPlan>((infos) => {
+  const actions = Uint8Array.from(infos, actionOf);
+  return { loop: liftLoop(actions), actions, compiled: undefined, uses: 0 };
+});
+
+function lifterOf(plan: LiftPlan): Lifter {
+  if (plan.compiled !== undefined) return plan.compiled;
+  if (++plan.uses === COMPILE_AFTER) plan.compiled = compileLifter(plan.actions);
+  return plan.loop;
+}
 
 /**
  * Maps decoded NetFlow/IPFIX records to normalized flow records (the goflow2 "producer"
@@ -182,6 +63,9 @@ const actionPlans = new LayoutCache((infos) => Uint8Array.from(infos, actionOf))
  * and are kept as records of their own.
  */
 export class NetflowProducer {
+  /** Scratch for what one record's fields say beyond its members (reset per record). */
+  private readonly state = new LiftState();
+
   constructor(private readonly sampling: SamplingRates) {}
 
   produce(res: ExportResult, exporterPort?: number): FlowRecord[] {
@@ -225,169 +109,12 @@ export class NetflowProducer {
 
   private record(rec: DataRecord, exporter: ExporterInfo, res: ExportResult): FlowRecord {
     const ctx = rec.ctx;
-    const fields = rec.fields;
-    const r: FlowRecord = {
-      kind: rec.options ? 'options' : 'flow',
-      exporter,
-      receivedMs: ctx.receivedMs,
-      fields,
-    };
-    let startUp: number | undefined;
-    let endUp: number | undefined;
-    let durationMs: number | undefined;
-    let startDeltaUs: number | undefined;
-    let endDeltaUs: number | undefined;
-    let sampler: number | undefined;
-    let carriedRate: number | undefined;
-    let totalBytes: number | undefined;
-    let totalPackets: number | undefined;
-    let icmpTypeCode: number | undefined;
-    const actions = actionPlans.get(fields);
-    for (let i = 0; i < fields.length; i++) {
-      const action = actions[i];
-      if (action === A.skip) continue;
-      const v = (fields[i] as FlowField).value;
-      switch (action) {
-        case A.reverseBytes:
-          r.reverseBytes = num(v);
-          break;
-        case A.reversePackets:
-          r.reversePackets = num(v);
-          break;
-        case A.bytes:
-          r.bytes = num(v);
-          break;
-        case A.packets:
-          r.packets = num(v);
-          break;
-        case A.totalBytes:
-          totalBytes = num(v);
-          break;
-        case A.totalPackets:
-          totalPackets = num(v);
-          break;
-        case A.protocol:
-          r.protocol = num(v);
-          break;
-        case A.tos:
-          r.tos = num(v);
-          break;
-        case A.tcpFlags:
-          r.tcpFlags = num(v);
-          break;
-        case A.srcPort:
-          r.srcPort = num(v);
-          break;
-        case A.dstPort:
-          r.dstPort = num(v);
-          break;
-        case A.src4:
-          if (settable(r.srcAddr, v)) {
-            r.srcAddr = str(v);
-            r.ipVersion = 4;
-          }
-          break;
-        case A.dst4:
-          if (settable(r.dstAddr, v)) {
-            r.dstAddr = str(v);
-            r.ipVersion = 4;
-          }
-          break;
-        case A.src6:
-          if (settable(r.srcAddr, v)) {
-            r.srcAddr = str(v);
-            r.ipVersion = 6;
-          }
-          break;
-        case A.dst6:
-          if (settable(r.dstAddr, v)) {
-            r.dstAddr = str(v);
-            r.ipVersion = 6;
-          }
-          break;
-        case A.srcMask:
-          r.srcMask = num(v);
-          break;
-        case A.dstMask:
-          r.dstMask = num(v);
-          break;
-        case A.inInterface:
-          r.inInterface = num(v);
-          break;
-        case A.outInterface:
-          r.outInterface = num(v);
-          break;
-        case A.nextHop:
-          r.nextHop = str(v);
-          break;
-        case A.srcAs:
-          r.srcAs = num(v);
-          break;
-        case A.dstAs:
-          r.dstAs = num(v);
-          break;
-        case A.srcMac:
-          r.srcMac = str(v);
-          break;
-        case A.dstMac:
-          r.dstMac = str(v);
-          break;
-        case A.vlan:
-          r.vlan = num(v);
-          break;
-        case A.innerVlan:
-          r.innerVlan = num(v);
-          break;
-        case A.direction: {
-          const d = num(v);
-          r.direction = d === 0 ? 'ingress' : d === 1 ? 'egress' : 'unknown';
-          break;
-        }
-        case A.icmpTypeCode:
-          icmpTypeCode = num(v);
-          break;
-        case A.icmpType:
-          r.icmpType = num(v);
-          break;
-        case A.icmpCode:
-          r.icmpCode = num(v);
-          break;
-        case A.startUp:
-          startUp = num(v);
-          break;
-        case A.endUp:
-          endUp = num(v);
-          break;
-        case A.startMs:
-          r.startMs = num(v);
-          break;
-        case A.endMs:
-          r.endMs = num(v);
-          break;
-        case A.startDeltaUs:
-          startDeltaUs = num(v);
-          break;
-        case A.endDeltaUs:
-          endDeltaUs = num(v);
-          break;
-        case A.durationMs:
-          durationMs = num(v);
-          break;
-        case A.durationUs: {
-          const us = num(v);
-          if (us !== undefined) durationMs = us / 1000;
-          break;
-        }
-        case A.sampler:
-          sampler = num(v);
-          break;
-        case A.rate:
-          carriedRate = num(v);
-          break;
-        default:
-          break;
-      }
-    }
+    const r = new NetflowRecord(rec.options ? 'options' : 'flow', exporter, ctx.receivedMs, rec);
+    const st = this.state;
+    st.reset();
+    lifterOf(liftPlans.getLayout(rec.layout))(r, st, rec.values, rec.layout.ipv4);
+    const { startUp, endUp, startDeltaUs, endDeltaUs, sampler, carriedRate, icmpTypeCode } = st;
+    const { totalBytes, totalPackets, durationMs } = st;
     r.bytes ??= totalBytes;
     r.packets ??= totalPackets;
     if (r.startMs === undefined && startUp !== undefined) r.startMs = fromUptime(ctx, startUp);

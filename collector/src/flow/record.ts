@@ -1,4 +1,4 @@
-import type { FlowField } from '../protocol/templates/types.js';
+import type { FieldValue, FlowField, RecordLayout } from '../protocol/templates/types.js';
 
 /**
  * Where a sampling rate came from: the packet header (v5), the record itself, options
@@ -50,6 +50,16 @@ export interface FlowRecord {
 
   srcAddr?: string | undefined;
   dstAddr?: string | undefined;
+  /**
+   * srcAddr as an unsigned 32-bit number, when it is an IPv4 address the decoder read
+   * (FlowField.ipv4): the document writer writes its digits and hashes its bytes without
+   * the text. When set, srcAddr is its text: the NetFlow producer's records
+   * (netflow-record.ts) make that text on first read and drop the number when srcAddr
+   * is set; a record made otherwise must keep the two in step itself.
+   */
+  srcIpv4?: number | undefined;
+  /** dstAddr as a number, as srcIpv4. */
+  dstIpv4?: number | undefined;
   srcPort?: number | undefined;
   dstPort?: number | undefined;
   /** IANA protocol number. */
@@ -86,6 +96,14 @@ export interface FlowRecord {
 
   /** Every decoded element (NetFlow/IPFIX) for `netflow.*`. */
   fields: readonly FlowField[];
+  /**
+   * When set (with values): the same elements as `fields`, as the decoder's shared
+   * layout, and their values (IPv4 addresses as numbers, layout.ipv4). The document
+   * writer reads these instead of `fields`. A NetflowRecord drops them when `fields` is
+   * set; a record made otherwise must keep them in step itself.
+   */
+  layout?: RecordLayout | undefined;
+  values?: readonly FieldValue[] | undefined;
   /** Format-specific extras, nested under the format's namespace (e.g. sflow.*). */
   extra?: Record<string, unknown> | undefined;
 }

@@ -51,11 +51,18 @@ export function ipv6ToString(b: Uint8Array, off = 0): string {
   return s;
 }
 
-function hex16(w: number | undefined): string {
-  return (w ?? 0).toString(16);
-}
-
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** A byte's hex digits without leading zeros. */
+const HEX_SHORT = Array.from({ length: 256 }, (_, i) => i.toString(16));
+
+/** A 16-bit word as `w.toString(16)` writes it, from two tables instead of the radix conversion. */
+function hex16(w: number | undefined): string {
+  const v = w ?? 0;
+  const hi = v >>> 8;
+  return hi === 0
+    ? (HEX_SHORT[v & 0xff] as string)
+    : (HEX_SHORT[hi] as string) + (HEX[v & 0xff] as string);
+}
 
 /** MAC address as six colon-separated lower-case hex pairs. */
 export function macToString(b: Uint8Array, off = 0): string {

@@ -14,11 +14,14 @@ export class Reader {
     readonly buf: Uint8Array,
     start = 0,
     end = buf.length,
+    view?: DataView,
   ) {
     if (start < 0 || end > buf.length || start > end) {
       throw new DecodeError('bad_length', `range ${start}..${end} outside ${buf.length} bytes`);
     }
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    // `view` is a DataView over all of `buf` (a parent reader's, shared by `sub`: making
+    // one per nested structure was an eighth of sFlow decoding).
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
   }
@@ -92,7 +95,7 @@ export class Reader {
   /** A reader over the next `n` bytes; this reader moves past them. */
   sub(n: number, what = 'sub'): Reader {
     this.need(n, what);
-    const r = new Reader(this.buf, this.pos, this.pos + n);
+    const r = new Reader(this.buf, this.pos, this.pos + n, this.view);
     this.pos += n;
     return r;
   }

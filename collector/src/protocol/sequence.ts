@@ -21,6 +21,20 @@ const RESET_WINDOW = 0x10000000;
 /** How far back a late or duplicated datagram may be. */
 const REORDER_WINDOW = 0x10000;
 
+/** `x % U32` for the sums here: a subtraction when x is in [0, 2^33), `%` (fmod) otherwise. */
+function mod32(x: number): number {
+  if (x >= 0 && x < U32) return x;
+  if (x >= U32 && x < 2 * U32) return x - U32;
+  return x % U32;
+}
+
+// The observations without a count, shared: one is returned per datagram.
+const FIRST: SequenceObservation = Object.freeze({ event: 'first', missing: 0 });
+const OK: SequenceObservation = Object.freeze({ event: 'ok', missing: 0 });
+const UNKNOWN: SequenceObservation = Object.freeze({ event: 'unknown', missing: 0 });
+const DUPLICATE: SequenceObservation = Object.freeze({ event: 'duplicate', missing: 0 });
+const RESET: SequenceObservation = Object.freeze({ event: 'reset', missing: 0 });
+
 interface StreamState {
   /** Next sequence number expected, or undefined after a datagram of unknown size. */
   expected: number | undefined;
@@ -42,22 +56,22 @@ export class SequenceTracker {
   observe(stream: string, sequence: number, increment: number | undefined): SequenceObservation {
     let s = this.streams.get(stream);
     if (!s) {
-      if (this.streams.size >= this.maxStreams) return { event: 'unknown', missing: 0 };
+      if (this.streams.size >= this.maxStreams) return UNKNOWN;
       s = {
         expected: undefined,
         stats: { received: 0, gaps: 0, missing: 0, resets: 0, duplicates: 0 },
       };
       this.streams.set(stream, s);
       s.stats.received += 1;
-      s.expected = increment === undefined ? undefined : (sequence + increment) % U32;
-      return { event: 'first', missing: 0 };
+      s.expected = increment === undefined ? undefined : mod32(sequence + increment);
+      return FIRST;
     }
     s.stats.received += 1;
     const expected = s.expected;
-    s.expected = increment === undefined ? undefined : (sequence + increment) % U32;
-    if (expected === undefined) return { event: 'unknown', missing: 0 };
-    const ahead = (sequence - expected + U32) % U32;
-    if (ahead === 0) return { event: 'ok', missing: 0 };
+    s.expected = increment === undefined ? undefined : mod32(sequence + increment);
+    if (expected === undefined) return UNKNOWN;
+    const ahead = mod32(sequence - expected + U32);
+    if (ahead === 0) return OK;
     if (ahead < RESET_WINDOW) {
       s.stats.gaps += 1;
       s.stats.missing += ahead;
@@ -70,10 +84,10 @@ export class SequenceTracker {
     if (sequence >= behind && behind <= REORDER_WINDOW) {
       s.stats.duplicates += 1;
       s.expected = expected;
-      return { event: 'duplicate', missing: 0 };
+      return DUPLICATE;
     }
     s.stats.resets += 1;
-    return { event: 'reset', missing: 0 };
+    return RESET;
   }
 
   stats(stream: string): StreamStats | undefined {

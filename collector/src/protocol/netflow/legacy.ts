@@ -1,8 +1,8 @@
-import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
 import { type ElementInfo, elementFor } from '../ipfix/registry/index.js';
 import { Reader } from '../reader.js';
-import type { DataRecord, FieldValue, FlowField, PacketContext } from '../templates/types.js';
+import { DecodedRecord } from '../templates/decoded-record.js';
+import type { DataRecord, FieldValue, PacketContext, RecordLayout } from '../templates/types.js';
 import { type DecodeInput, type ExportResult, emptyResult } from './result.js';
 
 /**
@@ -96,8 +96,8 @@ interface Layout {
 
 function slotExpression(kind: Kind, at: string): string {
   switch (kind) {
-    case 'ip':
-      return `ipv4ToString(buf, ${at})`;
+    case 'ip': // the address as its number: RecordLayout.ipv4
+      return `view.getUint32(${at})`;
     case 'u8':
       return `buf[${at}]`;
     case 'u16':
@@ -109,53 +109,54 @@ function slotExpression(kind: Kind, at: string): string {
 
 /**
  * The record reader of a fixed layout, generated once: every field at its offset read
- * by straight-line code and the field list built as one array literal (no loop over
- * the slots, no switch per field).
+ * by straight-line code and the record's values built as one array literal (no loop
+ * over the slots, no switch per field). Addresses stay numbers (RecordLayout.ipv4).
  */
 function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
-  const fields = slots.map(
-    (s, i) => `{ info: infos[${i}], value: ${slotExpression(s.kind, `base + ${s.offset}`)} }`,
-  );
+  const values = slots.map((s) => slotExpression(s.kind, `base + ${s.offset}`));
   const code = `
     return function readRecords(buf, view, start, count, ctx, out) {
       for (let i = 0, base = start; i < count; i++, base += ${record}) {
-        out.push({ ctx, templateId: 0, options: false, fields: [
-          ${fields.join(',\n          ')}
-        ] });
+        out.push(new DecodedRecord(ctx, 0, false, layout, [
+          ${values.join(',\n          ')}
+        ]));
       }
     };`;
-  const infos = slots.map((s) => s.info);
+  const shared: RecordLayout = {
+    infos: slots.map((s) => s.info),
+    ipv4: Uint8Array.from(slots, (s) => (s.kind === 'ip' ? 1 : 0)),
+  };
   try {
-    const factory = new Function('infos', 'ipv4ToString', code) as (
-      infos: readonly ElementInfo[],
-      ipText: (b: Uint8Array, off: number) => string,
+    const factory = new Function('layout', 'DecodedRecord', code) as (
+      layout: RecordLayout,
+      decodedRecord: typeof DecodedRecord,
     ) => RecordsReader;
-    return factory(infos, ipv4ToString);
+    return factory(shared, DecodedRecord);
   } catch {
     // Code generation disallowed (node --disallow-code-generation-from-strings): a loop.
     return (buf, view, start, count, ctx, out) => {
       for (let i = 0, base = start; i < count; i++, base += record) {
-        const fields: FlowField[] = new Array(slots.length);
+        const values: FieldValue[] = new Array(slots.length);
         for (let j = 0; j < slots.length; j++) {
           const s = slots[j] as Slot;
-          fields[j] = { info: s.info, value: readSlot(buf, view, base + s.offset, s.kind) };
+          values[j] = readSlot(buf, view, base + s.offset, s.kind);
         }
-        out.push({ ctx, templateId: 0, options: false, fields });
+        out.push(new DecodedRecord(ctx, 0, false, shared, values));
       }
     };
   }
 }
 
+/** A slot's value; an address as its number (RecordLayout.ipv4). */
 function readSlot(buf: Uint8Array, view: DataView, off: number, kind: Kind): FieldValue {
   switch (kind) {
     case 'ip':
-      return ipv4ToString(buf, off);
+    case 'u32':
+      return view.getUint32(off);
     case 'u8':
       return buf[off] as number;
     case 'u16':
       return view.getUint16(off);
-    case 'u32':
-      return view.getUint32(off);
   }
 }
 

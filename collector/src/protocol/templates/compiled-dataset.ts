@@ -1,7 +1,8 @@
 // Record readers generated per template layout. A template whose fields all have fixed
 // lengths puts every field of every record at a fixed offset, so its records can be read
 // by straight-line code: one bounds check per record, each field read by the expression
-// for its type and length, the record's field list built as one array literal. The
+// for its type and length, the record's values built as one array literal (a
+// DecodedRecord; IPv4 addresses stay numbers, decoded-record.ts). The
 // values are exactly those of the generic loop in dataset.ts (the same expressions, or
 // decodeValue itself for the uncommon types); only the loop, the per-field switch and
 // the per-field length checks are gone.
@@ -10,18 +11,37 @@
 // which are passed in: templates are sent again every few seconds (each a new object),
 // and all the copies, and every template with the same layout, share one function that
 // V8 has long since optimized.
-import { ipv4ToString } from '../address.js';
 import type { ElementInfo } from '../ipfix/registry/index.js';
-import type { DataRecord, FieldValue, PacketContext, Template } from './types.js';
+import { DecodedRecord } from './decoded-record.js';
+import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } from './types.js';
 import { decodeValue } from './values.js';
 
 /** How one field is read: the inline cases of dataset.ts, or decodeValue. */
-export type ReaderKind = 0 | 1 | 2 | 3 | 4;
+export type ReaderKind = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 export const GENERIC = 0;
 export const UINT8 = 1;
 export const UINT16 = 2;
 export const UINT32 = 3;
 export const IPV4 = 4;
+/** An 8-byte unsigned integer (readUintBE's value: a number below 2^53, else a bigint). */
+export const UINT64 = 5;
+/** An 8-byte dateTimeMilliseconds (the same, always as a number). */
+export const MS64 = 6;
+
+/** decodeValue's value of an 8-byte unsigned integer, without its type switch. */
+export function readUint64(view: DataView, off: number): number | bigint {
+  const hi = view.getUint32(off);
+  const lo = view.getUint32(off + 4);
+  // As readUintBE: hi < 2^21 keeps hi * 2^32 + lo exact.
+  if (hi < 0x200000) return hi * 0x100000000 + lo;
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** decodeValue's value of an 8-byte dateTimeMilliseconds. */
+export function readMs64(view: DataView, off: number): number {
+  const v = readUint64(view, off);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
 
 export type RecordsReader = (
   body: Uint8Array,
@@ -29,7 +49,7 @@ export type RecordsReader = (
   ctx: PacketContext,
   out: DataRecord[],
   template: Template,
-  infos: readonly ElementInfo[],
+  layout: RecordLayout,
 ) => void;
 
 type DecodeValue = (
@@ -42,7 +62,9 @@ type DecodeValue = (
 
 type Factory = (
   decodeValueFn: DecodeValue,
-  ipv4ToStringFn: (b: Uint8Array, off: number) => string,
+  decodedRecord: typeof DecodedRecord,
+  readUint64Fn: typeof readUint64,
+  readMs64Fn: typeof readMs64,
 ) => RecordsReader;
 
 function fieldExpression(kind: ReaderKind, offset: number, length: number, index: number): string {
@@ -54,8 +76,12 @@ function fieldExpression(kind: ReaderKind, offset: number, length: number, index
       return `(body[${at}] << 8) | body[${at} + 1]`;
     case UINT32:
       return `view.getUint32(${at})`;
-    case IPV4:
-      return `ipv4ToString(body, ${at})`;
+    case IPV4: // the address as its number: RecordLayout.ipv4
+      return `view.getUint32(${at})`;
+    case UINT64:
+      return `readUint64(view, ${at})`;
+    case MS64:
+      return `readMs64(view, ${at})`;
     default:
       return `decodeValue(body, view, ${at}, ${length}, infos[${index}])`;
   }
@@ -66,22 +92,29 @@ function generate(kinds: readonly ReaderKind[], lengths: readonly number[]): Rec
   const fields: string[] = [];
   for (let i = 0; i < kinds.length; i++) {
     const expr = fieldExpression(kinds[i] as ReaderKind, offset, lengths[i] as number, i);
-    fields.push(`{ info: infos[${i}], value: ${expr} }`);
+    fields.push(expr);
     offset += lengths[i] as number;
   }
   const body = `
-    return function readRecords(body, view, ctx, out, template, infos) {
+    return function readRecords(body, view, ctx, out, template, layout) {
       const end = body.length;
       const id = template.id;
       const options = template.options;
+      const infos = layout.infos;
       for (let p = 0; end - p >= ${offset}; p += ${offset}) {
-        out.push({ ctx, templateId: id, options, fields: [
+        out.push(new DecodedRecord(ctx, id, options, layout, [
           ${fields.join(',\n          ')}
-        ] });
+        ]));
       }
     };`;
-  const factory = new Function('decodeValue', 'ipv4ToString', body) as Factory;
-  return factory(decodeValue, ipv4ToString);
+  const factory = new Function(
+    'decodeValue',
+    'DecodedRecord',
+    'readUint64',
+    'readMs64',
+    body,
+  ) as Factory;
+  return factory(decodeValue, DecodedRecord, readUint64, readMs64);
 }
 
 /** Generated readers by layout; bounded, since layouts come from the network. */

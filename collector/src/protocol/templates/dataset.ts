@@ -1,16 +1,19 @@
-import { ipv4ToString } from '../address.js';
 import { DecodeError } from '../errors.js';
-import type { ElementInfo } from '../ipfix/registry/index.js';
 import {
   compiledReader,
   GENERIC,
   IPV4,
+  MS64,
   type RecordsReader,
+  readMs64,
+  readUint64,
   UINT8,
   UINT16,
   UINT32,
+  UINT64,
 } from './compiled-dataset.js';
-import type { DataRecord, FieldValue, FlowField, PacketContext, Template } from './types.js';
+import { DecodedRecord } from './decoded-record.js';
+import type { DataRecord, FieldValue, PacketContext, RecordLayout, Template } from './types.js';
 import { VARIABLE_LENGTH } from './types.js';
 import { decodeValue } from './values.js';
 
@@ -20,7 +23,7 @@ import { decodeValue } from './values.js';
 // a template of fixed-length fields gets a generated reader (compiled-dataset.ts).
 interface Readers {
   readonly kinds: Uint8Array;
-  readonly infos: readonly ElementInfo[];
+  readonly layout: RecordLayout;
   readonly compiled: RecordsReader | undefined;
 }
 
@@ -32,13 +35,18 @@ function readersOf(template: Template): Readers {
     const kinds = Uint8Array.from(template.fields, (f) => {
       const t = f.info.type;
       if (t === 'unsigned8' || t === 'unsigned16' || t === 'unsigned32' || t === 'unsigned64') {
-        return f.length === 1 ? UINT8 : f.length === 2 ? UINT16 : f.length === 4 ? UINT32 : GENERIC;
+        const n = f.length;
+        return n === 1 ? UINT8 : n === 2 ? UINT16 : n === 4 ? UINT32 : n === 8 ? UINT64 : GENERIC;
       }
+      if (t === 'dateTimeMilliseconds' && f.length === 8) return MS64;
       return t === 'ipv4Address' && f.length === 4 ? IPV4 : GENERIC;
     });
     r = {
       kinds,
-      infos: template.fields.map((f) => f.info),
+      layout: {
+        infos: template.fields.map((f) => f.info),
+        ipv4: kinds.map((k) => (k === IPV4 ? 1 : 0)),
+      },
       compiled: compiledReader(template, kinds),
     };
     readers.set(template, r);
@@ -64,7 +72,7 @@ export function decodeDataSet(
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const r = readersOf(template);
   if (r.compiled !== undefined) {
-    r.compiled(body, view, ctx, out, template, r.infos);
+    r.compiled(body, view, ctx, out, template, r.layout);
     return;
   }
   const fields = template.fields;
@@ -73,7 +81,7 @@ export function decodeDataSet(
   let pos = 0;
   const end = body.length;
   while (end - pos >= template.minLength) {
-    const values: FlowField[] = new Array(n);
+    const values: FieldValue[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const f = fields[i] as (typeof fields)[number];
       let len = f.length;
@@ -99,17 +107,23 @@ export function decodeDataSet(
         case UINT32:
           value = view.getUint32(pos);
           break;
-        case IPV4:
-          value = ipv4ToString(body, pos);
+        case IPV4: // the address as its number: RecordLayout.ipv4
+          value = view.getUint32(pos);
+          break;
+        case UINT64:
+          value = readUint64(view, pos);
+          break;
+        case MS64:
+          value = readMs64(view, pos);
           break;
         default:
           value = decodeValue(body, view, pos, len, f.info);
           break;
       }
-      values[i] = { info: f.info, value };
+      values[i] = value;
       pos += len;
     }
-    out.push({ ctx, templateId: template.id, options: template.options, fields: values });
+    out.push(new DecodedRecord(ctx, template.id, template.options, r.layout, values));
   }
 }
 

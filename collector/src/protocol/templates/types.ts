@@ -32,6 +32,12 @@ export type FieldValue = number | bigint | string | boolean | Uint8Array;
 export interface FlowField {
   readonly info: ElementInfo;
   readonly value: FieldValue;
+  /**
+   * When the decoder read the value as a 4-byte IPv4 address: the same address as an
+   * unsigned 32-bit number (value is its dotted-quad text). Document writers write the
+   * digits from it instead of copying the text back out of the string.
+   */
+  readonly ipv4?: number;
 }
 
 /** The header facts a record needs later (timestamps are relative to them). */
@@ -49,10 +55,28 @@ export interface PacketContext {
   readonly receivedMs: number;
 }
 
+/**
+ * What every record of one template shares: its elements, and which fields the decoder
+ * keeps as IPv4 numbers. One object per template (and per NetFlow v1/v5/v7 layout), so
+ * per-layout work downstream is found by identity.
+ */
+export interface RecordLayout {
+  readonly infos: readonly ElementInfo[];
+  /** 1 where the value is an IPv4 address as an unsigned 32-bit number. */
+  readonly ipv4: Uint8Array;
+}
+
 export interface DataRecord {
   readonly ctx: PacketContext;
   readonly templateId: number;
   /** True for records of options templates (sampling, interface names...). */
   readonly options: boolean;
+  readonly layout: RecordLayout;
+  /**
+   * The value of each field, in template order; an IPv4 address (layout.ipv4) as its
+   * number. The hot paths read these.
+   */
+  readonly values: readonly FieldValue[];
+  /** The same as elements and values (IPv4 addresses as text), made on first read. */
   readonly fields: readonly FlowField[];
 }
