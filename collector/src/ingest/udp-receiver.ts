@@ -11,6 +11,7 @@
 // yet waits in memory, bounded.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { normalizeAddress } from './udp-address.js';
 import {
@@ -28,9 +29,19 @@ const BATCH_BYTES = 256 * 1024;
  * is 4 MiB on many machines; this is the burst Sluice absorbs beyond it).
  */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+const RECEIVER_NICE = -10;
 
 const port = parentPort;
 if (!port) throw new Error('udp-receiver must run as a worker thread');
+// Ahead of the collector's other threads and of Elasticsearch on the same machine: a
+// burst is lost if this thread waits for a CPU while the kernel buffer fills. On Linux the
+// nice value is per thread; raising priority needs CAP_SYS_NICE (root has it), and
+// without it the thread runs at the process's priority.
+try {
+  setPriority(0, RECEIVER_NICE);
+} catch {
+  // Not permitted: the default priority.
+}
 const inFlight = new Int32Array(workerData as SharedArrayBuffer);
 
 /** The batch being filled for one socket. */
