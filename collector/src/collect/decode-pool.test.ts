@@ -11,6 +11,24 @@ import type { JournalEntry } from '../ingest/journal/format.js';
 import { TOTALS, TOTALS_COLUMNS } from '../metrics/flow-tuples.js';
 import { type DecodedBatch, DecodePool } from './decode-pool.js';
 import { documentId } from './indexer.js';
+import type { WorkerInit } from './messages.js';
+
+/** A worker's start-up: roomy template limits unless `limits` says otherwise. */
+function workerInit(limits: Partial<WorkerInit['templateLimits']> = {}): WorkerInit {
+  return {
+    templateLimits: {
+      maxTemplatesPerExporter: 4096,
+      maxPendingBytesPerExporter: 1 << 20,
+      pendingTtlMs: 60_000,
+      maxExporters: 100,
+      ...limits,
+    },
+    samplingDefault: undefined,
+    samplingOverrides: [],
+    templates: undefined,
+    instance: 'test',
+  };
+}
 
 /**
  * Each entry's documents read back out of its bulk lines as [_id, document text]; checks
@@ -75,18 +93,7 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
     }),
   );
 
-  const pool = DecodePool.start(3, {
-    templateLimits: {
-      maxTemplatesPerExporter: 4096,
-      maxPendingBytesPerExporter: 1 << 20,
-      pendingTtlMs: 60_000,
-      maxExporters: 100,
-    },
-    samplingDefault: undefined,
-    samplingOverrides: [],
-    templates: undefined,
-    instance: 'test',
-  });
+  const pool = DecodePool.start(3, workerInit());
   t.after(() => pool.close());
   assert.ok(
     new Set(['192.0.2.1', '192.0.2.2', '2001:db8::3', '198.51.100.4'].map((e) => pool.workerFor(e)))
@@ -129,18 +136,15 @@ test('decode pool: worker threads produce exactly what the in-process decoder pr
 });
 
 test('decode pool: a worker that is gone fails its requests at once instead of leaving them waiting', async (t) => {
-  const pool = DecodePool.start(1, {
-    templateLimits: {
+  const pool = DecodePool.start(
+    1,
+    workerInit({
       maxTemplatesPerExporter: 10,
       maxPendingBytesPerExporter: 1 << 16,
       pendingTtlMs: 1000,
       maxExporters: 10,
-    },
-    samplingDefault: undefined,
-    samplingOverrides: [],
-    templates: undefined,
-    instance: 'test',
-  });
+    }),
+  );
   t.after(() => pool.close());
   const [d] = [...datagramsFromCaptures([join(NF, 'nfv5.pcap')])];
   assert.ok(d);
@@ -165,18 +169,12 @@ test('decode pool: template misses found when held data expires are reported at 
   const reports: [string, ExporterStats][][] = [];
   const pool = DecodePool.start(
     1,
-    {
-      templateLimits: {
-        maxTemplatesPerExporter: 10,
-        maxPendingBytesPerExporter: 1 << 16,
-        pendingTtlMs: 500,
-        maxExporters: 10,
-      },
-      samplingDefault: undefined,
-      samplingOverrides: [],
-      templates: undefined,
-      instance: 'test',
-    },
+    workerInit({
+      maxTemplatesPerExporter: 10,
+      maxPendingBytesPerExporter: 1 << 16,
+      pendingTtlMs: 500,
+      maxExporters: 10,
+    }),
     (s) => reports.push(s),
   );
   t.after(() => pool.close());
@@ -235,18 +233,7 @@ test('decode pool: reply buffers go back to their worker only once their documen
     JournalEntry[],
     JournalEntry[],
   ];
-  const pool = DecodePool.start(1, {
-    templateLimits: {
-      maxTemplatesPerExporter: 4096,
-      maxPendingBytesPerExporter: 1 << 20,
-      pendingTtlMs: 60_000,
-      maxExporters: 100,
-    },
-    samplingDefault: undefined,
-    samplingOverrides: [],
-    templates: undefined,
-    instance: 'test',
-  });
+  const pool = DecodePool.start(1, workerInit());
   t.after(() => pool.close());
   const texts = (b: DecodedBatch) => documentsOf(b).flat();
   const a = await pool.decode(r1);
