@@ -453,26 +453,17 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
 
 const fieldsPlans = new LayoutCache(fieldsPlan);
 
-/** One element's value, as the object route renders it (dates as ISO text, bytes as hex). */
+/**
+ * One element's value, as the object route renders it: what writeValue writes, but dates
+ * as ISO text and bytes as hex.
+ */
 function writeField(o: JsonOut, v: FieldValue, isDate: boolean): void {
-  switch (typeof v) {
-    case 'number':
-      if (isDate && writeIsoQuoted(o, v)) return;
-      writeNumber(o, v);
-      return;
-    case 'string':
-      writeString(o, v);
-      return;
-    case 'bigint':
-      writeBigint(o, v);
-      return;
-    case 'boolean':
-      writeText(o, v ? T.true : T.false);
-      return;
-    default:
-      if (v instanceof Uint8Array) writeHexString(o, v);
-      else writeRaw(o, jsonValue(v) ?? 'null');
+  if (isDate && typeof v === 'number' && writeIsoQuoted(o, v)) return;
+  if (typeof v === 'object' && v instanceof Uint8Array) {
+    writeHexString(o, v);
+    return;
   }
+  writeValue(o, v);
 }
 
 /** One element's value: an IPv4 address from its number where `ipv4` says so. */
