@@ -4,10 +4,14 @@
 // for profiling, not part of `npm run bench:ingest`:
 //
 //   node --import tsx bench/ingest/alone.ts [--records N] [--rate R] [--delay MS]
-//        [--build dist|compiled|source] [--node-flags "..."]
+//        [--build dist|compiled|source] [--node-flags "..."] [--threads] [--output FILE]
 //
+// --threads adds each thread's CPU seconds over the run (the main thread, the decode
+// workers, the receive thread and V8's helpers); --output writes the collector's output
+// (e.g. with --node-flags=--trace-gc).
 // Prints records/s (first datagram sent to the last document answered), the collector's
 // CPU seconds per million records (/proc, all threads) and its peak RSS (VmHWM).
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -18,7 +22,7 @@ import {
   freshestBuild,
   startCollector,
 } from './collector-child.js';
-import { cpuSeconds, statusBytes, udpDrops } from './proc.js';
+import { cpuSeconds, statusBytes, threadCpuSeconds, udpDrops } from './proc.js';
 import { send } from './sender.js';
 import { buildStream } from './stream.js';
 
@@ -31,6 +35,8 @@ const { values: args } = parseArgs({
     delay: { type: 'string', default: '0' },
     build: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
+    threads: { type: 'boolean', default: false },
+    output: { type: 'string' },
   },
 });
 const build: CollectorBuild =
@@ -74,6 +80,7 @@ const c = await startCollector({
   nodeFlags: (args['node-flags'] ?? '').split(' ').filter((f) => f !== ''),
 });
 const cpu0 = cpuSeconds(c.pid);
+const threads0 = threadCpuSeconds(c.pid);
 const t0 = performance.now();
 const sent = await send(stream, c.udpPort, args.rate !== undefined ? Number(args.rate) : undefined);
 let last = -1;
@@ -93,5 +100,18 @@ process.stdout.write(
     `CPU ${cpu.toFixed(2)} s = ${((cpu / Math.max(1, answered)) * 1e6).toFixed(1)} s per M; ` +
     `peak RSS ${(statusBytes(c.pid, 'VmHWM') / 1048576).toFixed(0)} MiB; kernel drops ${await udpDrops(c.udpPort)}\n`,
 );
+if (args.threads) {
+  const rows = [...threadCpuSeconds(c.pid)]
+    .map(([tid, s]) => ({ tid, s: s - (threads0.get(tid) ?? 0) }))
+    .filter((r) => r.s > 0)
+    .sort((a, b) => b.s - a.s);
+  for (const r of rows) {
+    const label = r.tid === c.pid ? 'main' : `thread ${r.tid}`;
+    process.stdout.write(
+      `  ${label.padEnd(14)} ${r.s.toFixed(2)} s = ${((r.s / Math.max(1, answered)) * 1e6).toFixed(2)} us per record\n`,
+    );
+  }
+}
+if (args.output !== undefined) writeFileSync(args.output, c.output());
 await c.stop();
 stub.close();

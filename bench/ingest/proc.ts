@@ -1,7 +1,7 @@
 // What the kernel knows about the collector process: CPU time (all its threads: the
 // decode workers, libuv's pool, V8's GC helpers), memory, and its UDP socket's drops.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readUdpDrops } from '../../collector/src/metrics/procnet.js';
 
 const CLK_TCK = (() => {
@@ -17,10 +17,31 @@ const CLK_TCK = (() => {
  * (proc(5): fields 14 and 15, counted after the parenthesised command name).
  */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpu(`/proc/${pid}/stat`);
+}
+
+function statCpu(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state), so field N is f[N - 3].
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/**
+ * utime + stime of each thread of a process, seconds, by thread id (the main thread's
+ * id is the process id). Why: a CPU profile on a busy 2-core machine counts wall time
+ * and hides which thread pays; the kernel's per-thread counters do not.
+ */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), statCpu(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
 }
 
 /** A `kB` line of /proc/PID/status (VmHWM: peak RSS, VmRSS: now), in bytes. */

@@ -56,12 +56,14 @@ function replyBuffer(n: number): ArrayBuffer {
   return buffer;
 }
 
+/** Lives as long as the worker: it numbers flow tuples once for the main thread. */
+const totals = new FlowTotalsBuilder();
+
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
   out.reset();
   const docOffsets: number[] = [0];
   const docCounts = new Uint32Array(req.positions.length);
-  const totals = new FlowTotalsBuilder();
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
     const exporter = req.exporters[i] as string;
@@ -94,6 +96,7 @@ function decode(req: DecodeRequest): DecodeResponse {
     bytes: copyOut(),
     docOffsets: Uint32Array.from(docOffsets),
     docCounts,
+    request: req.data,
     aggregates: [table],
     stats: statsOf(touched),
   };
@@ -160,6 +163,7 @@ port.on('message', (msg: ToWorker) => {
         port.postMessage(r, [
           r.bytes,
           r.docOffsets.buffer as ArrayBuffer,
+          r.request,
           ...r.aggregates.map((t) => t.rows.buffer as ArrayBuffer),
         ]);
         return;

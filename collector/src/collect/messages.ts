@@ -45,6 +45,8 @@ export interface DecodeResponse {
   docOffsets: Uint32Array;
   /** Per entry, how many documents it produced. */
   docCounts: Uint32Array;
+  /** The request's `data`, handed back (transferred) for a later request. */
+  request: ArrayBuffer;
   aggregates: FlowTotalsTable[];
   /** Cumulative stats of the exporters seen in this batch. */
   stats: [string, ExporterStats][];

@@ -16,6 +16,7 @@ import {
   FlowTupleMap,
   ipCode,
   leafKey,
+  MAX_TUPLE_IDS,
   NO_INTERFACE,
   NO_PROTOCOL,
   OTHER_APP,
@@ -85,6 +86,8 @@ const IP_TYPES = [undefined, 'ipv4', 'ipv6'] as const;
  */
 export class FlowMetrics {
   private readonly byTuple = new FlowTupleMap<Cell>();
+  /** By builder (FlowTotalsTable.space), its tuple numbers' cells, found once by value. */
+  private readonly byNumber = new Map<number, (Cell | undefined)[]>();
   private readonly cells: Cell[] = [];
   private readonly overflow: Cell = {
     bytes: 0,
@@ -151,19 +154,31 @@ export class FlowMetrics {
    * themselves never cross threads). Bytes and packets are already scaled.
    */
   addTable(t: FlowTotalsTable): void {
+    let numbered = this.byNumber.get(t.space);
+    if (numbered === undefined) {
+      numbered = [];
+      this.byNumber.set(t.space, numbered);
+    }
     const rows = t.rows;
     for (let at = 0; at + TOTALS_COLUMNS <= rows.length; at += TOTALS_COLUMNS) {
-      const exporter = t.exporters[rows[at + TOTALS.exporter] as number];
-      if (exporter === undefined) continue;
-      const cell = this.cellFor(
-        exporter,
-        rows[at + TOTALS.inIf] as number,
-        rows[at + TOTALS.outIf] as number,
-        rows[at + TOTALS.protocol] as number,
-        rows[at + TOTALS.direction] as number,
-        rows[at + TOTALS.ip] as number,
-        rows[at + TOTALS.app] as number,
-      );
+      const tuple = rows[at + TOTALS.tuple] as number;
+      let cell = tuple >= 0 ? numbered[tuple] : undefined;
+      if (cell === undefined) {
+        const exporter = t.exporters[rows[at + TOTALS.exporter] as number];
+        if (exporter === undefined) continue;
+        cell = this.cellFor(
+          exporter,
+          rows[at + TOTALS.inIf] as number,
+          rows[at + TOTALS.outIf] as number,
+          rows[at + TOTALS.protocol] as number,
+          rows[at + TOTALS.direction] as number,
+          rows[at + TOTALS.ip] as number,
+          rows[at + TOTALS.app] as number,
+        );
+        // The overflow cell too: a tuple refused once is refused for good (the table of
+        // series only grows until full).
+        if (tuple >= 0 && tuple < MAX_TUPLE_IDS) numbered[tuple] = cell;
+      }
       cell.bytes += count(rows[at + TOTALS.bytes]);
       cell.packets += count(rows[at + TOTALS.packets]);
       cell.records += count(rows[at + TOTALS.records]);

@@ -85,7 +85,8 @@ export function parseEntry(buf: Buffer, off: number, base: number): ParseOutcome
       exporter,
       exporterPort: buf.readUInt16BE(body + 25),
       localPort: buf.readUInt16BE(body + 27),
-      bytes: buf.subarray(body + BODY_FIXED, body + bodyLen),
+      // A plain Uint8Array view (not a Buffer): the datagram as it arrived.
+      bytes: new Uint8Array(buf.buffer, buf.byteOffset + body + BODY_FIXED, bodyLen - BODY_FIXED),
     },
   };
 }

@@ -1,0 +1,206 @@
+// Flow totals summed in a worker (FlowTotalsBuilder) and added on the main thread
+// (FlowMetrics.addTable) must give exactly the series the plain rule gives, one record at
+// a time (FlowMetrics.record): the same tuples, the same totals, the same overflow.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { FlowRecord } from '../flow/record.js';
+import {
+  FlowTotalsBuilder,
+  type FlowTotalsTable,
+  MAX_TUPLE_IDS,
+  NO_TUPLE,
+  TOTALS,
+  TOTALS_COLUMNS,
+} from './flow-tuples.js';
+import { FlowMetrics, flowViews } from './flows.js';
+
+class TestReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+/** A FlowMetrics and a way to read every series it reports, as sorted text. */
+function metricsUnderTest(limit: number): { flows: FlowMetrics; series(): Promise<string[]> } {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ readers: [reader], views: flowViews(limit) });
+  const flows = new FlowMetrics(provider.getMeter('test'), limit);
+  return {
+    flows,
+    async series() {
+      const { resourceMetrics } = await reader.collect();
+      const out: string[] = [];
+      for (const scope of resourceMetrics.scopeMetrics) {
+        for (const metric of scope.metrics) {
+          for (const p of metric.dataPoints) {
+            const attrs = Object.entries(p.attributes).sort(([a], [b]) => a.localeCompare(b));
+            out.push(`${metric.descriptor.name} ${JSON.stringify(attrs)} ${String(p.value)}`);
+          }
+        }
+      }
+      return out.sort();
+    },
+  };
+}
+
+function flow(
+  exporter: string,
+  inIf: number,
+  dstPort: number,
+  bytes: number,
+  extra: Partial<FlowRecord> = {},
+): FlowRecord {
+  return {
+    kind: 'flow',
+    exporter: {
+      address: exporter,
+      port: 2055,
+      protocol: 'netflow',
+      version: 10,
+      domain: 0,
+      sequence: 0,
+      uptimeMs: undefined,
+      exportTimeMs: undefined,
+    },
+    inInterface: inIf,
+    outInterface: 2,
+    protocol: 6,
+    ipVersion: 4,
+    srcPort: 40_000,
+    dstPort,
+    bytes,
+    packets: 3,
+    direction: 'ingress',
+    ...extra,
+  } as FlowRecord;
+}
+
+/** Records with `tuples` distinct tuples, each seen several times in varied order. */
+function recordsOver(tuples: number, exporters: string[]): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  for (let round = 0; round < 3; round++) {
+    for (let t = 0; t < tuples; t++) {
+      const exporter = exporters[t % exporters.length] as string;
+      const extra: Partial<FlowRecord> = round === 2 ? { samplingRate: 10 } : {};
+      out.push(flow(exporter, 1 + (t % 7), 20 + Math.floor(t / 7), 100 + t + round, extra));
+    }
+  }
+  return out;
+}
+
+/** Feeds records through builders (records of one exporter to one builder, as workers) in batches. */
+function viaTables(
+  records: FlowRecord[],
+  builders: FlowTotalsBuilder[],
+  batch: number,
+): FlowTotalsTable[] {
+  const tables: FlowTotalsTable[] = [];
+  for (let i = 0; i < records.length; i += batch) {
+    for (const r of records.slice(i, i + batch)) {
+      const n = Number(r.exporter.address.split('.').at(-1)) % builders.length;
+      (builders[n] as FlowTotalsBuilder).add(r);
+    }
+    for (const b of builders) tables.push(b.build());
+  }
+  return tables;
+}
+
+test('tables from lasting tuple numbers give the series of the plain rule, overflow included', async () => {
+  // Which tuples get a series of their own depends on the order they arrive in, so the
+  // overflow case has one builder (its tables keep the records' order); without
+  // overflow, two builders split the exporters as two decode workers do.
+  for (const [limit, workers] of [
+    [10, 1],
+    [2000, 2],
+  ] as const) {
+    const records = recordsOver(60, ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+    const plain = metricsUnderTest(limit);
+    for (const r of records) plain.flows.record(r);
+    const summed = metricsUnderTest(limit);
+    const builders = Array.from({ length: workers }, () => new FlowTotalsBuilder());
+    const tables = viaTables(records, builders, 25);
+    for (const t of tables) summed.flows.addTable(t);
+    const want = await plain.series();
+    assert.ok(want.length > 0);
+    assert.deepEqual(await summed.series(), want, `limit ${limit}`);
+    if (limit === 10) assert.ok(want.some((s) => s.includes('otel.metric.overflow')));
+  }
+});
+
+test('a tuple keeps its number across batches; a batch holds only its own totals', () => {
+  const b = new FlowTotalsBuilder();
+  b.add(flow('192.0.2.1', 1, 22, 100));
+  b.add(flow('192.0.2.1', 2, 22, 50));
+  const first = b.build();
+  b.add(flow('192.0.2.1', 2, 22, 7));
+  b.add(flow('192.0.2.1', 1, 22, 5));
+  const second = b.build();
+  const rows = (t: FlowTotalsTable) => {
+    const out = new Map<number, { inIf: number; bytes: number; records: number }>();
+    for (let at = 0; at < t.rows.length; at += TOTALS_COLUMNS) {
+      out.set(t.rows[at + TOTALS.tuple] as number, {
+        inIf: t.rows[at + TOTALS.inIf] as number,
+        bytes: t.rows[at + TOTALS.bytes] as number,
+        records: t.rows[at + TOTALS.records] as number,
+      });
+    }
+    return out;
+  };
+  const a = rows(first);
+  const c = rows(second);
+  assert.equal(a.size, 2);
+  assert.deepEqual([...a.keys()].sort(), [...c.keys()].sort());
+  for (const [tuple, row] of a) {
+    const later = c.get(tuple);
+    assert.equal(later?.inIf, row.inIf, 'same number, same tuple');
+  }
+  assert.deepEqual(
+    [...c.values()].sort((x, y) => x.inIf - y.inIf),
+    [
+      { inIf: 1, bytes: 5, records: 1 },
+      { inIf: 2, bytes: 7, records: 1 },
+    ],
+  );
+  assert.equal(second.space, first.space);
+});
+
+test('two builders number from zero alike and their tables stay apart', async () => {
+  const one = new FlowTotalsBuilder();
+  const two = new FlowTotalsBuilder();
+  assert.notEqual(one.space, two.space);
+  one.add(flow('192.0.2.1', 1, 22, 100));
+  two.add(flow('192.0.2.2', 1, 22, 1_000));
+  const t1 = one.build();
+  const t2 = two.build();
+  assert.equal(t1.rows[TOTALS.tuple], t2.rows[TOTALS.tuple], 'both start at the same number');
+  const plain = metricsUnderTest(2000);
+  plain.flows.record(flow('192.0.2.1', 1, 22, 100));
+  plain.flows.record(flow('192.0.2.2', 1, 22, 1_000));
+  const summed = metricsUnderTest(2000);
+  summed.flows.addTable(t1);
+  summed.flows.addTable(t2);
+  assert.deepEqual(await summed.series(), await plain.series());
+});
+
+test('past the numbering bound rows carry their tuple in full and nothing is lost', async () => {
+  const tuples = MAX_TUPLE_IDS + 50;
+  const records: FlowRecord[] = [];
+  for (let t = 0; t < tuples; t++) records.push(flow('192.0.2.9', t, 80, 10));
+  // The last ones again, in a later batch: unnumbered tuples are found by value.
+  for (let t = tuples - 100; t < tuples; t++) records.push(flow('192.0.2.9', t, 80, 1));
+  const b = new FlowTotalsBuilder();
+  const tables = viaTables(records, [b], tuples);
+  let unnumbered = 0;
+  for (const t of tables) {
+    for (let at = 0; at < t.rows.length; at += TOTALS_COLUMNS) {
+      if (t.rows[at + TOTALS.tuple] === NO_TUPLE) unnumbered++;
+    }
+  }
+  assert.equal(unnumbered, 50 + 50, 'the 50 past the bound, in both batches that saw them');
+  const limit = tuples + 10;
+  const plain = metricsUnderTest(limit);
+  for (const r of records) plain.flows.record(r);
+  const summed = metricsUnderTest(limit);
+  for (const t of tables) summed.flows.addTable(t);
+  assert.deepEqual(await summed.series(), await plain.series());
+});
