@@ -75,6 +75,21 @@ export class JsonOut {
     this.ascii = true;
   }
 
+  /**
+   * Writes into `buffer` from its start from now on, the buffer before it let go: for a
+   * caller that hands the written bytes away whole (transfers `buf.buffer` to another
+   * thread) instead of copying them out. `buf.buffer` is always a buffer of its own,
+   * starting at offset 0 (a grown one too), so it can be transferred.
+   */
+  adopt(buffer: ArrayBuffer): void {
+    const next = Buffer.from(buffer);
+    this.buf = next;
+    this.limit = next.length;
+    this.bytes = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+    this.reset();
+  }
+
   /** Makes room for `n` more bytes (plus the 8 a chunked store may overrun). */
   reserve(n: number): void {
     if (this.pos + n + 8 > this.limit) this.grow(n + 8);
