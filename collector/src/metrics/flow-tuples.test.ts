@@ -8,6 +8,7 @@ import type { FlowRecord } from '../flow/record.js';
 import {
   FlowTotalsBuilder,
   type FlowTotalsTable,
+  FlowTupleMap,
   MAX_TUPLE_IDS,
   NO_TUPLE,
   TOTALS,
@@ -203,4 +204,31 @@ test('past the numbering bound rows carry their tuple in full and nothing is los
   const summed = metricsUnderTest(limit);
   for (const t of tables) summed.flows.addTable(t);
   assert.deepEqual(await summed.series(), await plain.series());
+});
+
+test('the tuple map keeps every tuple apart, at the edges of the folded interface key too', () => {
+  const interfaces = [-1, 0, 1, 2, 2 ** 20 - 2, 2 ** 20 - 1, 2 ** 20, 2 ** 31, 2 ** 32 - 1];
+  const exporters = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
+  const leaves = [0, 1, 2_000_000];
+  const map = new FlowTupleMap<string>();
+  const name = (e: string, i: number, o: number, l: number) => `${e}|${i}|${o}|${l}`;
+  // Exporters interleaved, so the last-exporter shortcut is left and taken again.
+  for (const i of interfaces) {
+    for (const o of interfaces) {
+      for (const l of leaves) {
+        for (const e of exporters) map.set(e, i, o, l, name(e, i, o, l));
+      }
+    }
+  }
+  for (const e of exporters) {
+    for (const i of interfaces) {
+      for (const o of interfaces) {
+        for (const l of leaves) assert.equal(map.get(e, i, o, l), name(e, i, o, l));
+      }
+    }
+  }
+  assert.equal(map.get('192.0.2.9', 1, 2, 0), undefined, 'unknown exporter');
+  assert.equal(map.get('192.0.2.1', 3, 2, 0), undefined, 'unknown input interface');
+  assert.equal(map.get('192.0.2.1', 2 ** 31, 5, 0), undefined, 'unknown wide pair');
+  assert.equal(map.get('192.0.2.1', 1, 2, 7), undefined, 'unknown leaf');
 });
