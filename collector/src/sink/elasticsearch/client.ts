@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, type ClientOptions } from '@elastic/elasticsearch';
+import { CollectorSerializer } from './serializer.js';
 
 export const DEFAULT_ELASTICSEARCH_URL = 'http://localhost:9200';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -62,6 +63,7 @@ export function createElasticsearchClient(config: ElasticsearchConfig = {}): Cli
     requestTimeout: config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     compression: config.compression ?? false,
     name: 'sluice',
+    Serializer: CollectorSerializer,
   };
   const auth = authOf(config);
   if (auth !== undefined) options.auth = auth;
