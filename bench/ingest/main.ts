@@ -29,7 +29,7 @@ import {
   freshestBuild,
   startCollector,
 } from './collector-child.js';
-import { cpuSeconds, statusBytes, udpDrops } from './proc.js';
+import { cpuSeconds, groupCpuSeconds, statusBytes, udpDrops } from './proc.js';
 import { send } from './sender.js';
 import { buildStream } from './stream.js';
 
@@ -86,9 +86,18 @@ const k = (n: number) =>
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The process group of the Elasticsearch node this benchmark started, if it did. */
+let esGroup: number | undefined;
+
+/** Elasticsearch's CPU seconds so far (all its processes), NaN for an external node. */
+function esCpu(): number {
+  return esGroup === undefined ? Number.NaN : groupCpuSeconds(esGroup);
+}
+
 async function elasticsearch(): Promise<{
   url: string;
   version: string;
+  processGroup?: number | undefined;
   stop: () => Promise<void>;
 }> {
   const external = process.env.SLUICE_TEST_ES_URL;
@@ -126,6 +135,8 @@ interface RunResult {
   kernelDrops: number;
   rejected: number;
   cpuSeconds: number;
+  /** Elasticsearch's CPU over the run (NaN for an external node). */
+  esCpuSeconds: number;
   idleCpuPerSecond: number;
   peakRss: number;
   timedOut: boolean;
@@ -155,6 +166,7 @@ async function run(
     const idleCpuPerSecond = (cpuSeconds(c.pid) - idle0) / (IDLE_MS / 1000);
     const drops0 = await udpDrops(c.udpPort);
     const cpu0 = cpuSeconds(c.pid);
+    const esCpu0 = esCpu();
     const t0 = performance.now();
     const sent = await send(stream, c.udpPort, rate);
     const tSent = performance.now();
@@ -193,6 +205,7 @@ async function run(
       await sleep(500);
     }
     const cpu = cpuSeconds(c.pid) - cpu0;
+    const esCpuSeconds = esCpu() - esCpu0;
     const peakRss = statusBytes(c.pid, 'VmHWM');
     const kernelDrops = (await udpDrops(c.udpPort)) - drops0;
     const rejected = await c.metric('sluice_datagrams_rejected_total');
@@ -212,6 +225,7 @@ async function run(
       kernelDrops,
       rejected,
       cpuSeconds: cpu,
+      esCpuSeconds,
       idleCpuPerSecond,
       peakRss,
       timedOut,
@@ -238,6 +252,7 @@ async function main(): Promise<void> {
   const packets = Math.ceil(RECORDS / RECORDS_PER_PACKET);
   const stream = buildStream(packets);
   const es = await elasticsearch();
+  esGroup = es.processGroup;
   const client = createElasticsearchClient({ url: es.url, requestTimeoutMs: 120_000 });
   try {
     log(`ceiling: building the documents of ${k(CEILING_RECORDS)} records ...`);
@@ -249,10 +264,11 @@ async function main(): Promise<void> {
     const warm = bodies.slice(0, Math.max(2, Math.ceil(bodies.length / 10)));
     log(`warm-up: ${warm.length} bulk requests, not measured ...`);
     await measureCeiling(client, `${PREFIX}-warmup`, warm, -1, CONCURRENCY);
-    const ceilingRun = async (n: number): Promise<CeilingResult> => {
+    const ceilingRun = async (n: number): Promise<CeilingResult & { esCpuPerMillion: number }> => {
       log(
         `ceiling ${n}: bulk-loading ${documents} documents, ${CONCURRENCY} requests in flight ...`,
       );
+      const esCpu0 = esCpu();
       const r = await measureCeiling(
         client,
         `${PREFIX}-ceiling${n}`,
@@ -260,14 +276,17 @@ async function main(): Promise<void> {
         documents,
         CONCURRENCY,
       );
-      log(`ceiling ${n}: ${k(r.perSecond)} documents/s`);
-      return r;
+      const esPerM = ((esCpu() - esCpu0) / documents) * 1e6;
+      log(
+        `ceiling ${n}: ${k(r.perSecond)} documents/s, Elasticsearch ${esPerM.toFixed(0)} CPU s / M`,
+      );
+      return { ...r, esCpuPerMillion: esPerM };
     };
     // Measured before the first run, between runs and after the last (on a shared
     // machine Elasticsearch's speed drifts by 2x within minutes); each run is compared
     // with the higher of the two measured beside it, the comparison that flatters
     // Elasticsearch, not Sluice.
-    const ceilings: CeilingResult[] = [await ceilingRun(1)];
+    const ceilings: (CeilingResult & { esCpuPerMillion: number })[] = [await ceilingRun(1)];
     const runs: RunResult[] = [];
     for (const [i, rate] of RATES.entries()) {
       await sleep(2000); // let Elasticsearch settle (merges) between runs
@@ -306,7 +325,7 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(
-      `Elasticsearch ceiling: ${first.documents} documents bulk-loaded directly, ${first.requests} requests, ${first.concurrency} in flight, ${(first.bodyBytes / first.documents).toFixed(0)} B per action + document, timed from the first request to all searchable (as the runs are), before, between and after the runs: ${ceilings.map((c) => `${k(c.perSecond)}/s (${c.seconds.toFixed(1)} s; last answer at ${c.ackSeconds.toFixed(1)} s)`).join(', ')}. A run's ceiling is the higher of the two beside it.`,
+      `Elasticsearch ceiling: ${first.documents} documents bulk-loaded directly, ${first.requests} requests, ${first.concurrency} in flight, ${(first.bodyBytes / first.documents).toFixed(0)} B per action + document, timed from the first request to all searchable (as the runs are), before, between and after the runs: ${ceilings.map((c) => `${k(c.perSecond)}/s (${c.seconds.toFixed(1)} s; last answer at ${c.ackSeconds.toFixed(1)} s; Elasticsearch ${c.esCpuPerMillion.toFixed(0)} CPU s / M)`).join(', ')}. A run's ceiling is the higher of the two beside it.`,
     );
     out.push('');
     out.push(
@@ -323,6 +342,7 @@ async function main(): Promise<void> {
           'rejected',
           'CPU s',
           'CPU s / M rec',
+          'ES CPU s / M',
           'idle CPU',
           'peak RSS',
           'ceiling',
@@ -341,6 +361,7 @@ async function main(): Promise<void> {
           String(r.rejected),
           r.cpuSeconds.toFixed(1),
           ((r.cpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(1),
+          ((r.esCpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(0),
           `${(r.idleCpuPerSecond * 100).toFixed(1)}%`,
           mib(r.peakRss),
           k(ceilingOf(i)),
@@ -358,6 +379,9 @@ async function main(): Promise<void> {
     );
     out.push(
       '  CPU = utime + stime of the collector process (all threads) over the run; idle CPU = the same, idle, over 3 s before it',
+    );
+    out.push(
+      "  ES CPU = utime + stime of Elasticsearch's processes over the run (the ceiling's: over its load), per million records indexed",
     );
     out.push('  peak RSS = VmHWM of the collector process (a fresh one per run)');
     out.push('  vs bound = rec/s indexed / the lower of the send rate and the ceiling');

@@ -20,10 +20,14 @@ export function cpuSeconds(pid: number): number {
   return statCpu(`/proc/${pid}/stat`);
 }
 
-function statCpu(path: string): number {
+/** The fields of a /proc stat file after the command name: f[0] is field 3 (state), field N is f[N - 3]. */
+function statFields(path: string): string[] {
   const stat = readFileSync(path, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // f[0] is field 3 (state), so field N is f[N - 3].
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function statCpu(path: string): number {
+  const f = statFields(path);
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
@@ -42,6 +46,26 @@ export function threadCpuSeconds(pid: number): Map<number, number> {
     }
   }
   return out;
+}
+
+/**
+ * utime + stime of every process in a process group, seconds (the Elasticsearch node:
+ * its launcher JVM starts the server JVM as a child in the same group). Processes that
+ * ended are not counted, so read it around a span in which none ends.
+ */
+export function groupCpuSeconds(pgid: number): number {
+  let total = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      const f = statFields(`/proc/${name}/stat`);
+      // f[2] is field 5, the process group.
+      if (Number(f[2]) === pgid) total += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return total;
 }
 
 /** A `kB` line of /proc/PID/status (VmHWM: peak RSS, VmRSS: now), in bytes. */

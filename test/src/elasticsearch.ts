@@ -42,6 +42,11 @@ export interface ElasticsearchServer {
   readonly version: string;
   /** True when the URL came from SLUICE_TEST_ES_URL rather than a node we started. */
   readonly external: boolean;
+  /**
+   * The process group of the node we started (its launcher and server JVMs), for reading
+   * its CPU use from /proc; undefined for an external node.
+   */
+  readonly processGroup?: number | undefined;
   stop(): Promise<void>;
   logTail(lines?: number): string;
 }
@@ -239,6 +244,7 @@ export async function startElasticsearch(): Promise<ElasticsearchServer> {
     url,
     version,
     external: false,
+    processGroup: proc.pid > 0 ? proc.pid : undefined,
     logTail: (n) => proc.logTail(n),
     stop: async () => {
       await proc.stop();
