@@ -207,7 +207,19 @@ test('past the numbering bound rows carry their tuple in full and nothing is los
 });
 
 test('the tuple map keeps every tuple apart, at the edges of the folded interface key too', () => {
-  const interfaces = [-1, 0, 1, 2, 2 ** 20 - 2, 2 ** 20 - 1, 2 ** 20, 2 ** 31, 2 ** 32 - 1];
+  const interfaces = [
+    -1,
+    0,
+    1,
+    2,
+    2 ** 14,
+    2 ** 15 - 2,
+    2 ** 15 - 1,
+    2 ** 15,
+    2 ** 20,
+    2 ** 31,
+    2 ** 32 - 1,
+  ];
   const exporters = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
   const leaves = [0, 1, 2_000_000];
   const map = new FlowTupleMap<string>();

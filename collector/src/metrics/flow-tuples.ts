@@ -60,27 +60,27 @@ function recordLeaf(r: FlowRecord): number {
   return leafKey(protocol, directionCode(r.direction), ipCode(r), appCode(r, protocol));
 }
 
-/** Interface pairs below this input interface (+1) share one numeric key (see pairKey). */
-const NARROW_INPUT = 2 ** 20;
-const OUTPUT_SPAN = 2 ** 33;
+/** Interfaces (+1) below this fold into one pair key (see pairKey). */
+const NARROW = 2 ** 15;
 
 /**
- * Both interfaces in one number, when that is exact: the input (+1, so that NO_INTERFACE
- * is 0) below 2^20 and the output (+1) below 2^33 (interface indexes are 32-bit). -1
- * when the pair does not fit (the wide path takes it).
+ * Both interfaces in one number when both (+1, so that NO_INTERFACE is 0) are below
+ * 2^15, as nearly all interface indexes are: the key is then below 2^30, a small integer
+ * V8 keeps unboxed (a larger one is a heap number, allocated per lookup and hashed
+ * slower). -1 when the pair does not fit (the wide path takes it).
  */
 function pairKey(inIf: number, outIf: number): number {
   const a = inIf + 1;
   const b = outIf + 1;
-  return a >= 0 && a < NARROW_INPUT && b >= 0 && b < OUTPUT_SPAN && a % 1 === 0 && b % 1 === 0
-    ? a * OUTPUT_SPAN + b
+  return a >= 0 && a < NARROW && b >= 0 && b < NARROW && (a | 0) === a && (b | 0) === b
+    ? a * NARROW + b
     : -1;
 }
 
 /** One exporter's tuples: by interface pair, then by leaf key. */
 class ExporterTuples<C> {
   readonly byPair = new Map<number, Map<number, C>>();
-  /** Pairs pairKey cannot fold (huge input interface numbers): input, output, leaf. */
+  /** Pairs pairKey cannot fold (large interface numbers): input, output, leaf. */
   wide: Map<number, Map<number, Map<number, C>>> | undefined;
 
   get(inIf: number, outIf: number, leaf: number): C | undefined {
