@@ -15,8 +15,14 @@ export interface Outgoing {
 
 export const EXPORTERS = { v9: '127.0.0.2', ipfix: '127.0.0.3' } as const;
 
-/** `packets` datagrams, alternating v9 and IPFIX. */
-export function buildStream(packets: number): Outgoing[] {
+/** Where the collector's warm-up datagrams come from: exporters of their own. */
+export const WARM_UP_EXPORTERS = { v9: '127.0.0.4', ipfix: '127.0.0.5' } as const;
+
+/** `packets` datagrams, alternating v9 and IPFIX, from `exporters`. */
+export function buildStream(
+  packets: number,
+  exporters: { readonly v9: string; readonly ipfix: string } = EXPORTERS,
+): Outgoing[] {
   const v9 = buildCase('v9').datagrams;
   const ipfix = buildCase('ipfix').datagrams;
   const out: Outgoing[] = [];
@@ -33,7 +39,7 @@ export function buildStream(packets: number): Outgoing[] {
     if (isV9) view.setUint32(12, n >>> 0);
     else view.setUint32(8, (n * RECORDS_PER_PACKET) >>> 0);
     out.push({
-      exporter: isV9 ? EXPORTERS.v9 : EXPORTERS.ipfix,
+      exporter: isV9 ? exporters.v9 : exporters.ipfix,
       bytes,
       records: RECORDS_PER_PACKET,
     });
