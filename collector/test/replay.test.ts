@@ -1,6 +1,7 @@
 // `sluice replay`: captures and journal ranges into the real Elasticsearch, idempotently.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,10 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@elastic/elasticsearch';
 import { elasticsearchForTests, needServer, PCAPS_DIR } from '@sluice/testkit';
+import { documentId } from '../src/collect/indexer.js';
 import { FlowDecoder } from '../src/flow/decoder.js';
+import { documentText } from '../src/flow/document.js';
+import type { FlowRecord } from '../src/flow/record.js';
 import { datagramsFromCaptures } from '../src/ingest/capture-source.js';
 import { JournalWriter } from '../src/ingest/journal/writer.js';
 
@@ -105,4 +109,22 @@ test('replay --journal indexes a journal range', async (t) => {
   assert.equal(res.code, 0, res.err);
   assert.match(res.out, /replayed 4 documents: 4 indexed/);
   assert.equal(await count(client, ds), 4);
+  // The ids the collector gives the same journal entries (no instance-id file beside
+  // this journal: the instance is derived from its path), so a replay of what the
+  // collector indexed adds nothing twice.
+  const instance = createHash('sha1').update(dir).digest('hex').slice(0, 8);
+  const want = [0, 1, 2, 3].map((k) => documentId(instance, positions[1] as number, k));
+  const found = await client.search({ index: ds, size: 10 });
+  assert.deepEqual(found.hits.hits.map((h) => h._id).sort(), [...want].sort());
+  // Each document is the one the decoder's records make (the collector's document).
+  const decoder = new FlowDecoder();
+  const datagrams = [...datagramsFromCaptures(FILES)].slice(0, 2);
+  const records = datagrams.flatMap(
+    (g) => decoder.decode({ ...g, exporterPort: g.exporterPort ?? 0 }).records,
+  );
+  assert.equal(records.length, 4);
+  for (const h of found.hits.hits) {
+    const k = want.indexOf(h._id as string);
+    assert.deepEqual(h._source, JSON.parse(documentText(records[k] as FlowRecord)), h._id);
+  }
 });

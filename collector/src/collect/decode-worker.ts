@@ -2,10 +2,10 @@
 // entries into bulk-ready documents, and sums flow counts for the metrics.
 import { parentPort } from 'node:worker_threads';
 import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
-import { writeDocument } from '../flow/document.js';
-import { JsonOut, Text, writeByte, writeRaw, writeText } from '../flow/json-out.js';
+import { JsonOut } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
 import { FlowTotalsBuilder } from '../metrics/flow-tuples.js';
+import { BulkLineWriter } from './bulk-lines.js';
 import type {
   DecodeRequest,
   DecodeResponse,
@@ -17,26 +17,15 @@ import type {
 let decoder = new FlowDecoder();
 let instance = '';
 
-/** `<k in base 36>"}}\n`: the end of the action line of a datagram's record k. */
-const ACTION_ENDS = Array.from({ length: 256 }, (_, k) => new Text(`${k.toString(36)}"}}\n`));
-
-/**
- * The action line of a datagram's records up to the record index: its `_id` is
- * documentId(instance, position, k), written as JSON (the instance is escaped if need be).
- */
-function actionPrefix(position: number): string {
-  return `{"create":{"_id":${JSON.stringify(`${instance}-${position.toString(36)}-`).slice(0, -1)}`;
-}
 /**
  * Where a batch's documents are written: straight into the buffer that is then
  * transferred to the main thread (a recycled one when one fits; it grows if the batch is
  * larger), so the bytes are never copied out.
  */
 const out = new JsonOut(64);
+const lines = new BulkLineWriter(out);
 /** Bytes the last batch wrote: the size asked of the next batch's buffer. */
 let lastBatchBytes = 256 * 1024;
-/** Document offsets of a batch, reused; the reply gets a copy of the part used. */
-let offsets = new Uint32Array(4096);
 
 /** Buffers the main thread handed back (see SpareBuffer), at most this many bytes kept. */
 const spares: ArrayBuffer[] = [];
@@ -70,8 +59,7 @@ const totals = new FlowTotalsBuilder();
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
   out.adopt(replyBuffer(lastBatchBytes));
-  let docs = 0;
-  offsets[0] = 0;
+  lines.begin();
   const docCounts = new Uint32Array(req.positions.length);
   const touched = new Set<string>();
   for (let i = 0; i < req.positions.length; i++) {
@@ -83,36 +71,12 @@ function decode(req: DecodeRequest): DecodeResponse {
       exporterPort: req.exporterPorts[i] as number,
       receivedMs: req.receivedMs[i] as number,
     });
-    docCounts[i] = decoded.records.length;
-    // The action line's prefix is the same for every record of the datagram: written
-    // once as text, then copied from where it was written.
-    let prefixAt = -1;
-    let prefixEnd = -1;
-    for (let k = 0; k < decoded.records.length; k++) {
-      const r = decoded.records[k] as FlowRecord;
-      if (prefixAt < 0) {
-        prefixAt = out.pos;
-        writeRaw(out, actionPrefix(req.positions[i] as number));
-        prefixEnd = out.pos;
-      } else {
-        const n = prefixEnd - prefixAt;
-        out.reserve(n);
-        out.bytes.copyWithin(out.pos, prefixAt, prefixEnd);
-        out.pos += n;
-      }
-      const end = ACTION_ENDS[k];
-      if (end !== undefined) writeText(out, end);
-      else writeRaw(out, `${k.toString(36)}"}}\n`);
-      writeDocument(out, r);
-      writeByte(out, 0x0a);
-      if (++docs >= offsets.length) {
-        const grown = new Uint32Array(offsets.length * 2);
-        grown.set(offsets);
-        offsets = grown;
-      }
-      offsets[docs] = out.pos;
-      if (r.kind !== 'flow') continue;
-      totals.add(r);
+    const records = decoded.records;
+    docCounts[i] = records.length;
+    lines.datagram(records, instance, req.positions[i] as number);
+    for (let k = 0; k < records.length; k++) {
+      const r = records[k] as FlowRecord;
+      if (r.kind === 'flow') totals.add(r);
     }
   }
   const table = totals.build();
@@ -121,7 +85,7 @@ function decode(req: DecodeRequest): DecodeResponse {
     type: 'decoded',
     id: req.id,
     bytes: out.buf.buffer as ArrayBuffer,
-    docOffsets: offsets.slice(0, docs + 1),
+    docOffsets: lines.takeOffsets(),
     docCounts,
     request: req.data,
     aggregates: [table],

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLogger } from '../../api/logging.js';
-import { documentId } from '../../collect/indexer.js';
+import { BulkLineWriter } from '../../collect/bulk-lines.js';
 import { FlowDecoder } from '../../flow/decoder.js';
-import { documentText } from '../../flow/document.js';
+import { JsonOut } from '../../flow/json-out.js';
 import { datagramsFromCaptures } from '../../ingest/capture-source.js';
 import type { JournalDatagram } from '../../ingest/journal/format.js';
 import { JournalReader } from '../../ingest/journal/reader.js';
@@ -99,19 +99,19 @@ export function replayCommand(): Command {
       const decoder = new FlowDecoder();
       // The bulk indexer wants increasing positions; ids come from where the datagram was.
       let seq = 0;
+      // Written as the collector's decode workers write them: whole bulk lines, their ids
+      // documentId(idPrefix, idPosition, k), in a buffer of the datagram's own (the
+      // indexer keeps ranges of it until they are indexed).
       const push = async (d: JournalDatagram, idPrefix: string, idPosition: number) => {
         const records = decoder.decode(d).records;
         seq += 1;
-        for (let i = 0; i < records.length; i++) {
-          const r = records[i];
-          if (!r) continue;
-          const item = {
-            id: documentId(idPrefix, idPosition, i),
-            source: documentText(r),
-            position: BigInt(seq),
-          };
-          if (!bulk.add(item)) await bulk.waitForCapacity();
-          docs += 1;
+        if (records.length === 0) return;
+        const lines = new BulkLineWriter(new JsonOut(records.length * 2048 + 64));
+        lines.begin();
+        lines.datagram(records, idPrefix, idPosition);
+        docs += records.length;
+        if (!bulk.addLines(lines.out.bytes, lines.takeOffsets(), BigInt(seq))) {
+          await bulk.waitForCapacity();
         }
       };
       if (flags.journal !== undefined) {

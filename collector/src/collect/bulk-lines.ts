@@ -1,0 +1,71 @@
+// Flow records as `_bulk` lines, back to back in one buffer: for each record the action
+// line `{"create":{"_id":"<id>"}}`, the document, a line break. The decode workers write
+// every batch this way, and `sluice replay` its datagrams; the bulk indexer then keeps
+// each line as a range of the buffer (BulkIndexer.addLines).
+import { writeDocument } from '../flow/document.js';
+import { type JsonOut, Text, writeByte, writeRaw, writeText } from '../flow/json-out.js';
+import type { FlowRecord } from '../flow/record.js';
+
+/** `<k in base 36>"}}\n`: the end of the action line of a datagram's record k. */
+const ACTION_ENDS = Array.from({ length: 256 }, (_, k) => new Text(`${k.toString(36)}"}}\n`));
+
+/**
+ * The action line up to the record index: its `_id` is documentId(idPrefix, position, k)
+ * (collect/indexer.ts), written as JSON (the prefix is escaped if need be).
+ */
+function actionPrefix(idPrefix: string, position: number): string {
+  return `{"create":{"_id":${JSON.stringify(`${idPrefix}-${position.toString(36)}-`).slice(0, -1)}`;
+}
+
+/** Writes lines into `out` and notes where each ends. */
+export class BulkLineWriter {
+  /** Where line k ends (and k + 1 starts) is `offsets[k + 1]`; `offsets[0]` is 0. */
+  offsets = new Uint32Array(4096);
+  /** Lines written since `begin`. */
+  lines = 0;
+
+  constructor(readonly out: JsonOut) {}
+
+  /** Starts over at the start of `out` (after `out.adopt` or `out.reset`). */
+  begin(): void {
+    this.lines = 0;
+    this.offsets[0] = this.out.pos;
+  }
+
+  /** The lines of one datagram's records; their ids are documentId(idPrefix, position, k). */
+  datagram(records: readonly FlowRecord[], idPrefix: string, position: number): void {
+    const out = this.out;
+    // The action line's prefix is the same for every record of the datagram: written
+    // once as text, then copied from where it was written.
+    let prefixAt = -1;
+    let prefixEnd = -1;
+    for (let k = 0; k < records.length; k++) {
+      if (prefixAt < 0) {
+        prefixAt = out.pos;
+        writeRaw(out, actionPrefix(idPrefix, position));
+        prefixEnd = out.pos;
+      } else {
+        const n = prefixEnd - prefixAt;
+        out.reserve(n);
+        out.bytes.copyWithin(out.pos, prefixAt, prefixEnd);
+        out.pos += n;
+      }
+      const end = ACTION_ENDS[k];
+      if (end !== undefined) writeText(out, end);
+      else writeRaw(out, `${k.toString(36)}"}}\n`);
+      writeDocument(out, records[k] as FlowRecord);
+      writeByte(out, 0x0a);
+      if (++this.lines >= this.offsets.length) {
+        const grown = new Uint32Array(this.offsets.length * 2);
+        grown.set(this.offsets);
+        this.offsets = grown;
+      }
+      this.offsets[this.lines] = out.pos;
+    }
+  }
+
+  /** A copy of the offsets of the lines since `begin` (lines + 1 of them). */
+  takeOffsets(): Uint32Array {
+    return this.offsets.slice(0, this.lines + 1);
+  }
+}
