@@ -122,6 +122,9 @@ async function dropDataStream(client: Client, name: string): Promise<void> {
   await client.indices.deleteDataStream({ name }).catch(() => {});
 }
 
+/** A ceiling measurement with Elasticsearch's CPU over it. */
+type CeilingStats = CeilingResult & { esCpuPerMillion: number; esShare: number };
+
 interface RunResult {
   label: string;
   rate: number | undefined;
@@ -282,7 +285,7 @@ async function main(): Promise<void> {
     const warm = bodies.slice(0, Math.max(2, Math.ceil(bodies.length / 10)));
     log(`warm-up: ${warm.length} bulk requests, not measured ...`);
     await measureCeiling(client, `${PREFIX}-warmup`, warm, -1, CONCURRENCY);
-    const ceilingRun = async (n: number): Promise<CeilingResult & { esCpuPerMillion: number }> => {
+    const ceilingRun = async (n: number): Promise<CeilingStats> => {
       log(
         `ceiling ${n}: bulk-loading ${documents} documents, ${CONCURRENCY} requests in flight ...`,
       );
@@ -294,17 +297,20 @@ async function main(): Promise<void> {
         documents,
         CONCURRENCY,
       );
-      const esPerM = ((esCpu() - esCpu0) / documents) * 1e6;
+      const esSeconds = esCpu() - esCpu0;
+      const esPerM = (esSeconds / documents) * 1e6;
+      // Of the machine's CPU time over the load, the share Elasticsearch used.
+      const esShare = esSeconds / (r.seconds * cpus().length);
       log(
-        `ceiling ${n}: ${k(r.perSecond)} documents/s, Elasticsearch ${esPerM.toFixed(0)} CPU s / M`,
+        `ceiling ${n}: ${k(r.perSecond)} documents/s, Elasticsearch ${esPerM.toFixed(0)} CPU s / M, ${(esShare * 100).toFixed(0)}% of the CPUs`,
       );
-      return { ...r, esCpuPerMillion: esPerM };
+      return { ...r, esCpuPerMillion: esPerM, esShare };
     };
     // Measured before the first run, between runs and after the last (on a shared
     // machine Elasticsearch's speed drifts by 2x within minutes); each run is compared
     // with the higher of the two measured beside it, the comparison that flatters
     // Elasticsearch, not Sluice.
-    const ceilings: (CeilingResult & { esCpuPerMillion: number })[] = [await ceilingRun(1)];
+    const ceilings: CeilingStats[] = [await ceilingRun(1)];
     const runs: RunResult[] = [];
     for (const [i, rate] of RATES.entries()) {
       await sleep(2000); // let Elasticsearch settle (merges) between runs
@@ -343,7 +349,7 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(
-      `Elasticsearch ceiling: ${first.documents} documents bulk-loaded directly, ${first.requests} requests, ${first.concurrency} in flight, ${(first.bodyBytes / first.documents).toFixed(0)} B per action + document, timed from the first request to all searchable (as the runs are), before, between and after the runs: ${ceilings.map((c) => `${k(c.perSecond)}/s (${c.seconds.toFixed(1)} s; last answer at ${c.ackSeconds.toFixed(1)} s; Elasticsearch ${c.esCpuPerMillion.toFixed(0)} CPU s / M)`).join(', ')}. A run's ceiling is the higher of the two beside it.`,
+      `Elasticsearch ceiling: ${first.documents} documents bulk-loaded directly, ${first.requests} requests, ${first.concurrency} in flight, ${(first.bodyBytes / first.documents).toFixed(0)} B per action + document, timed from the first request to all searchable (as the runs are), before, between and after the runs: ${ceilings.map((c) => `${k(c.perSecond)}/s (${c.seconds.toFixed(1)} s; last answer at ${c.ackSeconds.toFixed(1)} s; Elasticsearch ${c.esCpuPerMillion.toFixed(0)} CPU s / M, ${(c.esShare * 100).toFixed(0)}% of the CPUs)`).join(', ')}. A run's ceiling is the higher of the two beside it.`,
     );
     out.push('');
     out.push(
@@ -361,6 +367,7 @@ async function main(): Promise<void> {
           'CPU s',
           'CPU s / M rec',
           'ES CPU s / M',
+          'CPUs busy',
           'idle CPU',
           'peak RSS',
           'ceiling',
@@ -380,6 +387,7 @@ async function main(): Promise<void> {
           r.cpuSeconds.toFixed(1),
           ((r.cpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(1),
           ((r.esCpuSeconds / Math.max(1, r.indexed)) * 1e6).toFixed(0),
+          `${(((r.cpuSeconds + r.esCpuSeconds) / (r.seconds * cpus().length)) * 100).toFixed(0)}%`,
           `${(r.idleCpuPerSecond * 100).toFixed(1)}%`,
           mib(r.peakRss),
           k(ceilingOf(i)),
@@ -400,6 +408,9 @@ async function main(): Promise<void> {
     );
     out.push(
       "  ES CPU = utime + stime of Elasticsearch's processes over the run (the ceiling's: over its load), per million records indexed",
+    );
+    out.push(
+      '  CPUs busy = (collector CPU + Elasticsearch CPU) / (seconds x CPUs): below 100% the two left CPU time unused',
     );
     out.push('  peak RSS = VmHWM of the collector process (a fresh one per run)');
     out.push('  vs bound = rec/s indexed / the lower of the send rate and the ceiling');
