@@ -21,6 +21,7 @@ import {
   toDocumentReference,
 } from './document-reference.test-helpers.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
+import { SflowHeaderDoc, SflowPortDoc, SflowSampleDoc, SflowSwitchDoc } from './sflow-extra.js';
 
 // The contract of document.ts: for every record, both the direct writer and the object
 // route give exactly the text of the original builder (document-reference.ts), byte for
@@ -214,6 +215,102 @@ const exporterArb: fc.Arbitrary<ExporterInfo> = exporterRaw.map(
   (e) => present(e) as unknown as ExporterInfo,
 );
 
+/**
+ * A member of the sFlow producer's fixed-shape classes (sflow-extra.ts): what it makes
+ * (numbers, strings, booleans) mostly, and now and then a value changed to anything.
+ */
+const classMemberArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 40, arbitrary: fc.nat() },
+  { weight: 2, arbitrary: numberArb },
+  { weight: 1, arbitrary: fc.constantFrom('single', 'discarded', 'multiple', 'a"\\b\u00e9') },
+  { weight: 1, arbitrary: fc.boolean() },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constant(undefined),
+      fc.bigInt(),
+      fc.jsonValue(),
+      fc.anything({ withBigInt: true, withDate: true, withTypedArray: true }),
+      fc.constant(() => 1),
+    ),
+  },
+);
+
+/** Assigns generated values to an instance's members (the instances are sealed). */
+function withMembers<T extends object>(target: T, values: Record<string, unknown>): T {
+  Object.assign(target, values);
+  return target;
+}
+
+const portArb = fc
+  .record({
+    format: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('single', 'discarded', 'multiple', 'é"\\') },
+      { weight: 1, arbitrary: classMemberArb },
+    ),
+    value: classMemberArb,
+  })
+  .map((v) => withMembers(new SflowPortDoc('single', 0), v));
+
+/** sFlow extras as the producer makes them: the fixed-shape classes beside plain data. */
+const classExtrasArb = fc
+  .record({
+    sample: fc.record({
+      sequence: classMemberArb,
+      source_id_type: classMemberArb,
+      source_id_index: classMemberArb,
+      sampling_rate: classMemberArb,
+      sample_pool: classMemberArb,
+      drops: classMemberArb,
+      input: fc.oneof({ weight: 8, arbitrary: portArb }, { weight: 1, arbitrary: classMemberArb }),
+      output: fc.oneof({ weight: 8, arbitrary: portArb }, { weight: 1, arbitrary: classMemberArb }),
+      expanded: fc.oneof(
+        { weight: 8, arbitrary: fc.boolean() },
+        { weight: 1, arbitrary: classMemberArb },
+      ),
+    }),
+    header: opt(
+      fc.record({
+        protocol: classMemberArb,
+        frame_length: classMemberArb,
+        stripped: classMemberArb,
+        length: classMemberArb,
+      }),
+    ),
+    ttl: opt(fc.nat(255)),
+    switch: opt(
+      fc.record({
+        src_vlan: classMemberArb,
+        src_priority: classMemberArb,
+        dst_vlan: classMemberArb,
+        dst_priority: classMemberArb,
+      }),
+    ),
+    extra: opt(fc.jsonValue()),
+  })
+  .map((x) => {
+    const sample = withMembers(
+      new SflowSampleDoc(
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        new SflowPortDoc('single', 0),
+        new SflowPortDoc('single', 0),
+        false,
+      ),
+      x.sample,
+    );
+    const out: Record<string, unknown> = { sample };
+    if (x.header !== undefined) out.header = withMembers(new SflowHeaderDoc(0, 0, 0, 0), x.header);
+    if (x.ttl !== undefined) out.ttl = x.ttl;
+    if (x.switch !== undefined) out.switch = withMembers(new SflowSwitchDoc(0, 0, 0, 0), x.switch);
+    if (x.extra !== undefined) out.extra = x.extra;
+    return out;
+  });
+
 /** sFlow extras: plain data mostly, and now and then values JSON renders its own way. */
 const extraArb = fc.oneof(
   {
@@ -242,6 +339,7 @@ const extraArb = fc.oneof(
       header: opt(fc.record({ protocol: fc.nat(), stripped: fc.nat() })),
     }),
   },
+  { weight: 4, arbitrary: classExtrasArb },
   {
     weight: 2,
     arbitrary: fc.dictionary(

@@ -30,6 +30,7 @@ import {
 } from './json-out.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
+import { writeSflowExtra } from './sflow-extra.js';
 import { transportName } from './transport.js';
 
 const UNUSUAL = new UnusualValue('value needs JSON.stringify');
@@ -829,7 +830,15 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   writeTail(o, parts, ex, kind);
   if (!netflow && r.extra) {
     writeText(o, T.sflow);
-    writeRaw(o, extraText(r.extra));
+    const at = o.pos;
+    try {
+      writeSflowExtra(o, r.extra);
+    } catch (err) {
+      if (!(err instanceof UnusualValue)) throw err;
+      // Not plain data: JSON.stringify renders it (and raises what it raises).
+      o.pos = at;
+      writeRaw(o, extraText(r.extra));
+    }
   }
   writeByte(o, 0x7d);
   return true;
