@@ -413,6 +413,128 @@ test('documents of generated records equal the reference text', () => {
   );
 });
 
+/** An address as its number and the text the producer gives it (dotted decimal). */
+const ipv4Arb = fc.nat(0xffffffff).map((n) => ({
+  n,
+  text: `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`,
+}));
+
+/** Counters as decoders give them, and the values near and past the plain-digit range. */
+const counterArb = fc.oneof(
+  { weight: 10, arbitrary: fc.nat(0xffffffff) },
+  { weight: 3, arbitrary: fc.maxSafeInteger() },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      0,
+      -0,
+      2 ** 32,
+      2 ** 53 - 1,
+      2 ** 53,
+      2 ** 53 + 2,
+      2 ** 60,
+      1.5,
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ),
+  },
+  { weight: 1, arbitrary: numberArb },
+);
+
+/**
+ * Records as the NetFlow producer makes them: IPv4 addresses as numbers (srcIpv4,
+ * dstIpv4) beside their text, which the writer writes from the number, and integer
+ * counters, with MACs, VLANs, ICMP, IPv6 and counters past 2^53 now and then.
+ */
+const fastShapeArb: fc.Arbitrary<FlowRecord> = fc
+  .record({
+    kind: fc.constantFrom('flow' as const),
+    exporter: exporterArb,
+    receivedMs: timeArb,
+    startMs: opt(timeArb),
+    endMs: opt(timeArb),
+    src: ipv4Arb,
+    dst: fc.oneof(
+      { weight: 8, arbitrary: ipv4Arb },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    srcPort: opt(
+      fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
+    ),
+    dstPort: opt(
+      fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
+    ),
+    protocol: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(6, 17, 47, 132, 0, 255) },
+      { weight: 2, arbitrary: fc.nat(255) },
+      { weight: 1, arbitrary: fc.constantFrom(1, 58, 256, -1, 6.5) },
+    ),
+    ipVersion: opt(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constant(4 as const) },
+        { weight: 1, arbitrary: fc.constant(6 as const) },
+      ),
+    ),
+    bytes: opt(counterArb),
+    packets: opt(counterArb),
+    reverseBytes: opt(counterArb),
+    reversePackets: opt(counterArb),
+    srcMac: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: macArb },
+    ),
+    vlan: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.nat(4095) },
+    ),
+    inInterface: opt(fc.nat(0xffff)),
+    outInterface: opt(fc.nat(0xffff)),
+    srcAs: opt(counterArb),
+    dstAs: opt(counterArb),
+    direction: opt(fc.constantFrom('ingress' as const, 'egress' as const, 'unknown' as const)),
+    samplingRate: opt(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(0, 1, 2, 100, 1024, 65535) },
+        { weight: 1, arbitrary: counterArb },
+      ),
+    ),
+    samplingSource: opt(
+      fc.constantFrom(
+        'header' as const,
+        'record' as const,
+        'options' as const,
+        'sample' as const,
+        'config-default' as const,
+        'config-override' as const,
+      ),
+    ),
+    sameAddress: fc.boolean(),
+  })
+  .map(({ src, dst, sameAddress, ...rest }) => {
+    const to = sameAddress ? src : dst;
+    const r: Record<string, unknown> = {
+      ...rest,
+      fields: [],
+      srcAddr: src.text,
+      srcIpv4: src.n,
+    };
+    if (to !== undefined) {
+      r.dstAddr = to.text;
+      r.dstIpv4 = to.n;
+    }
+    return present(r) as unknown as FlowRecord;
+  });
+
+test('records with IPv4 addresses as numbers and integer counters equal the reference text', () => {
+  fc.assert(
+    fc.property(fastShapeArb, (r) => {
+      assertSame(r, 'IPv4-number record');
+    }),
+    { numRuns: 5000 },
+  );
+});
+
 test('records sharing a layout and an exporter (the cached paths) equal the reference', () => {
   fc.assert(
     fc.property(
