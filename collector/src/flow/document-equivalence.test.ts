@@ -21,7 +21,14 @@ import {
   toDocumentReference,
 } from './document-reference.test-helpers.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
-import { SflowHeaderDoc, SflowPortDoc, SflowSampleDoc, SflowSwitchDoc } from './sflow-extra.js';
+import {
+  SflowGatewayDoc,
+  SflowHeaderDoc,
+  SflowPortDoc,
+  SflowRouterDoc,
+  SflowSampleDoc,
+  SflowSwitchDoc,
+} from './sflow-extra.js';
 
 // The contract of document.ts: for every record, both the direct writer and the object
 // route give exactly the text of the original builder (document-reference.ts), byte for
@@ -286,6 +293,30 @@ const classExtrasArb = fc
         dst_priority: classMemberArb,
       }),
     ),
+    router: opt(
+      fc.record({
+        next_hop: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(undefined), classMemberArb),
+        src_mask_len: classMemberArb,
+        dst_mask_len: classMemberArb,
+      }),
+    ),
+    gateway: opt(
+      fc.record({
+        next_hop: fc.oneof(fc.ipV4(), fc.constant(undefined), classMemberArb),
+        as: classMemberArb,
+        src_as: classMemberArb,
+        src_peer_as: classMemberArb,
+        as_path: fc.oneof(
+          { weight: 8, arbitrary: fc.array(fc.record({ asns: fc.array(fc.nat()) })) },
+          { weight: 1, arbitrary: classMemberArb },
+        ),
+        communities: fc.oneof(
+          { weight: 8, arbitrary: fc.array(fc.nat()) },
+          { weight: 1, arbitrary: classMemberArb },
+        ),
+        local_pref: classMemberArb,
+      }),
+    ),
     extra: opt(fc.jsonValue()),
   })
   .map((x) => {
@@ -307,6 +338,10 @@ const classExtrasArb = fc
     if (x.header !== undefined) out.header = withMembers(new SflowHeaderDoc(0, 0, 0, 0), x.header);
     if (x.ttl !== undefined) out.ttl = x.ttl;
     if (x.switch !== undefined) out.switch = withMembers(new SflowSwitchDoc(0, 0, 0, 0), x.switch);
+    if (x.gateway !== undefined)
+      out.gateway = withMembers(new SflowGatewayDoc(undefined, 0, 0, 0, [], [], 0), x.gateway);
+    if (x.router !== undefined)
+      out.router = withMembers(new SflowRouterDoc(undefined, 0, 0), x.router);
     if (x.extra !== undefined) out.extra = x.extra;
     return out;
   });

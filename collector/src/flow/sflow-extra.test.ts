@@ -8,11 +8,27 @@ import { decodeSflow } from '../protocol/sflow/index.js';
 import { SamplingRates } from './sampling.js';
 import { SflowProducer } from './sflow-producer.js';
 
-// The producer makes `sflow.sample`, `sflow.header` and `sflow.switch` as sealed class
+// The producer makes `sflow.sample`, `sflow.header`, `sflow.switch`, `sflow.router` and
+// `sflow.gateway` as sealed class
 // instances (sflow-extra.ts) so the writer knows their members. The document tests
 // compare the writer with JSON.stringify of the same instances, which cannot see a
 // member the producer got wrong; here each is held to the text of a plain object built
 // in the test from the decoded sample's own fields.
+
+/**
+ * A decoded record as the document shows it: every member but type, enterprise and
+ * format (at any depth), undefined ones left out, keys in snake_case.
+ */
+function plain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(plain);
+  if (typeof v !== 'object' || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || k === 'type' || k === 'enterprise' || k === 'format') continue;
+    out[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = plain(x);
+  }
+  return out;
+}
 
 test('sFlow extras made as classes have the JSON of the decoded sample fields', () => {
   const dir = join(PCAPS_DIR, 'akvorado', 'sflow');
@@ -22,7 +38,7 @@ test('sFlow extras made as classes have the JSON of the decoded sample fields', 
   const producer = new SflowProducer(new SamplingRates());
   let samples = 0;
   let headers = 0;
-  let switches = 0;
+  const counts = new Map<string, number>();
   for (const d of datagramsFromCaptures(files)) {
     const res = decodeSflow(d.bytes);
     const records = producer.produce(res, d.exporter, d.exporterPort, d.receivedMs);
@@ -56,19 +72,20 @@ test('sFlow extras made as classes have the JSON of the decoded sample fields', 
           assert.equal(JSON.stringify(extra.header), JSON.stringify(h));
           assert.ok(Object.isSealed(extra.header));
           headers++;
-        } else if (rec.type === 'extended_switch') {
-          // Every member of the record but its type, enterprise and format, snake_case.
-          const w: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(rec)) {
-            if (k === 'type' || k === 'enterprise' || k === 'format') continue;
-            w[k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = v;
-          }
-          assert.equal(JSON.stringify(extra.switch), JSON.stringify(w));
-          assert.ok(Object.isSealed(extra.switch));
-          switches++;
+        } else if (
+          rec.type === 'extended_switch' ||
+          rec.type === 'extended_router' ||
+          rec.type === 'extended_gateway'
+        ) {
+          const key = rec.type.slice('extended_'.length);
+          assert.equal(JSON.stringify(extra[key]), JSON.stringify(plain(rec)), key);
+          assert.ok(Object.isSealed(extra[key]), key);
+          counts.set(key, (counts.get(key) ?? 0) + 1);
         }
       }
     });
   }
-  assert.ok(samples > 0 && headers > 0 && switches > 0, `${samples} ${headers} ${switches}`);
+  const [switches, routers, gateways] = ['switch', 'router', 'gateway'].map((k) => counts.get(k));
+  assert.ok(samples > 0 && headers > 0, `${samples} samples, ${headers} headers`);
+  assert.ok(switches && routers && gateways, `${switches} ${routers} ${gateways}`);
 });

@@ -97,6 +97,53 @@ export class SflowSwitchDoc {
   }
 }
 
+/** `sflow.router`: the extended router record (next_hop left out when unknown). */
+export class SflowRouterDoc {
+  next_hop: unknown;
+  src_mask_len: unknown;
+  dst_mask_len: unknown;
+  constructor(nextHop: string | undefined, srcMaskLen: number, dstMaskLen: number) {
+    this.next_hop = nextHop;
+    this.src_mask_len = srcMaskLen;
+    this.dst_mask_len = dstMaskLen;
+    Object.seal(this);
+  }
+}
+
+/** One AS path segment as the document has it: its ASes (the segment type left out). */
+export interface SflowAsPathDoc {
+  asns: number[];
+}
+
+/** `sflow.gateway`: the extended gateway record (next_hop left out when unknown). */
+export class SflowGatewayDoc {
+  next_hop: unknown;
+  as: unknown;
+  src_as: unknown;
+  src_peer_as: unknown;
+  as_path: unknown;
+  communities: unknown;
+  local_pref: unknown;
+  constructor(
+    nextHop: string | undefined,
+    as: number,
+    srcAs: number,
+    srcPeerAs: number,
+    asPath: SflowAsPathDoc[],
+    communities: number[],
+    localPref: number,
+  ) {
+    this.next_hop = nextHop;
+    this.as = as;
+    this.src_as = srcAs;
+    this.src_peer_as = srcPeerAs;
+    this.as_path = asPath;
+    this.communities = communities;
+    this.local_pref = localPref;
+    Object.seal(this);
+  }
+}
+
 const S = {
   sequence: new Text('{"sequence":'),
   sourceIdType: new Text(',"source_id_type":'),
@@ -117,6 +164,15 @@ const S = {
   srcPriority: new Text(',"src_priority":'),
   dstVlan: new Text(',"dst_vlan":'),
   dstPriority: new Text(',"dst_priority":'),
+  nextHop: new Text('{"next_hop":'),
+  srcMaskLen: new Text(',"src_mask_len":'),
+  dstMaskLen: new Text(',"dst_mask_len":'),
+  as: new Text(',"as":'),
+  srcAs: new Text(',"src_as":'),
+  srcPeerAs: new Text(',"src_peer_as":'),
+  asPath: new Text(',"as_path":'),
+  communities: new Text(',"communities":'),
+  localPref: new Text(',"local_pref":'),
 } as const;
 
 const num = (v: unknown): v is number => typeof v === 'number';
@@ -183,6 +239,50 @@ function writeSwitch(o: JsonOut, w: SflowSwitchDoc, depth: number): void {
   writeByte(o, 0x7d);
 }
 
+function writeRouter(o: JsonOut, w: SflowRouterDoc, depth: number): void {
+  if (!(typeof w.next_hop === 'string' && num(w.src_mask_len) && num(w.dst_mask_len))) {
+    writeJsonMembers(o, w, depth, writeExtraValue);
+    return;
+  }
+  writeText(o, S.nextHop);
+  writeString(o, w.next_hop);
+  writeTextNumber(o, S.srcMaskLen, w.src_mask_len);
+  writeTextNumber(o, S.dstMaskLen, w.dst_mask_len);
+  writeByte(o, 0x7d);
+}
+
+function writeGateway(o: JsonOut, g: SflowGatewayDoc, depth: number): void {
+  const path = g.as_path;
+  const communities = g.communities;
+  if (
+    !(
+      typeof g.next_hop === 'string' &&
+      num(g.as) &&
+      num(g.src_as) &&
+      num(g.src_peer_as) &&
+      typeof path === 'object' &&
+      path !== null &&
+      typeof communities === 'object' &&
+      communities !== null &&
+      num(g.local_pref)
+    )
+  ) {
+    writeJsonMembers(o, g, depth, writeExtraValue);
+    return;
+  }
+  writeText(o, S.nextHop);
+  writeString(o, g.next_hop);
+  writeTextNumber(o, S.as, g.as);
+  writeTextNumber(o, S.srcAs, g.src_as);
+  writeTextNumber(o, S.srcPeerAs, g.src_peer_as);
+  writeText(o, S.asPath);
+  writeJsonValue(o, path, depth + 1);
+  writeText(o, S.communities);
+  writeJsonValue(o, communities, depth + 1);
+  writeTextNumber(o, S.localPref, g.local_pref);
+  writeByte(o, 0x7d);
+}
+
 /**
  * One value of the extras: the fixed-shape classes by their writers, plain data by the
  * generic writer (which raises UnusualValue for anything else).
@@ -203,6 +303,16 @@ function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
     if (v instanceof SflowSwitchDoc) {
       if ('toJSON' in v) throw UNUSUAL;
       writeSwitch(o, v, depth);
+      return;
+    }
+    if (v instanceof SflowRouterDoc) {
+      if ('toJSON' in v) throw UNUSUAL;
+      writeRouter(o, v, depth);
+      return;
+    }
+    if (v instanceof SflowGatewayDoc) {
+      if ('toJSON' in v) throw UNUSUAL;
+      writeGateway(o, v, depth);
       return;
     }
     if (v instanceof SflowPortDoc) {

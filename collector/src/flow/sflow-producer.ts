@@ -7,7 +7,14 @@ import type {
 } from '../protocol/sflow/types.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
-import { SflowHeaderDoc, SflowPortDoc, SflowSampleDoc, SflowSwitchDoc } from './sflow-extra.js';
+import {
+  SflowGatewayDoc,
+  SflowHeaderDoc,
+  SflowPortDoc,
+  SflowRouterDoc,
+  SflowSampleDoc,
+  SflowSwitchDoc,
+} from './sflow-extra.js';
 
 /** camelCase record keys to the snake_case document keys (ifInOctets -> if_in_octets). */
 function snakeOf(key: string): string {
@@ -208,13 +215,23 @@ export class SflowProducer {
           r.nextHop = rec.nextHop;
           r.srcMask = rec.srcMaskLen;
           r.dstMask = rec.dstMaskLen;
-          extra.router = docValue(rec);
+          // docValue(rec)'s members, known (next_hop undefined when the type is 0).
+          extra.router = new SflowRouterDoc(rec.nextHop, rec.srcMaskLen, rec.dstMaskLen);
           break;
         case 'extended_gateway': {
           r.srcAs = rec.srcAs;
           const last = rec.asPath.at(-1)?.asns.at(-1);
           r.dstAs = last ?? rec.as;
-          extra.gateway = docValue(rec);
+          // docValue(rec)'s members, known; a segment's type is left out as docValue does.
+          extra.gateway = new SflowGatewayDoc(
+            rec.nextHop,
+            rec.as,
+            rec.srcAs,
+            rec.srcPeerAs,
+            rec.asPath.map((s) => ({ asns: [...s.asns] })),
+            [...rec.communities],
+            rec.localPref,
+          );
           break;
         }
         default: {
