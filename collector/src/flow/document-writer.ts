@@ -562,7 +562,15 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
 // ---------------------------------------------------------------------------------------
 // The document.
 
+/** `"as":{"number":` as one constant, first in its object or after another. */
+const AS_NUMBER: Key = { first: new Text('"as":{"number":'), next: new Text(',"as":{"number":') };
+
 function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
+  if (typeof n === 'number' && k === K.as) {
+    writeTextNumber(o, first ? AS_NUMBER.first : AS_NUMBER.next, n);
+    writeByte(o, 0x7d); // }
+    return;
+  }
   writeText(o, first ? k.first : k.next);
   writeByte(o, 0x7b); // {
   numMember(o, K.number, n, true);
