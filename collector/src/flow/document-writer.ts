@@ -82,7 +82,9 @@ const T = {
   observer: new Text('},"observer":{'),
   interfaceId: new Text('{"interface":{"id":'),
   source: new Text(',"source":{'),
+  sourceIp: new Text(',"source":{"ip":'),
   destination: new Text('},"destination":{'),
+  destinationIp: new Text('},"destination":{"ip":'),
   network: new Text('},"network":{'),
   transport: new Text('"transport":'),
   ianaNumber: new Text(',"iana_number":'),
@@ -622,17 +624,20 @@ function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean):
 }
 
 /**
- * `"transport":<name>,"iana_number":"<n>"` per protocol number 0-255, made on first use:
- * one constant instead of four writes.
+ * `},"network":{"transport":<name>,"iana_number":"<n>"` per protocol number 0-255 and,
+ * at 256 + n, the same followed by `,"type":"ipv4"`: made on first use, one constant
+ * instead of up to six writes.
  */
-const protocolTexts: (Text | undefined)[] = new Array(256).fill(undefined);
+const networkTexts: (Text | undefined)[] = new Array(512).fill(undefined);
 
-function protocolText(p: number): Text | undefined {
+function networkText(p: number, ipv4: boolean): Text | undefined {
   if (!(p >= 0 && p <= 255 && (p | 0) === p)) return undefined;
-  let t = protocolTexts[p];
+  const i = ipv4 ? 256 + p : p;
+  let t = networkTexts[i];
   if (t === undefined) {
-    t = new Text(`"transport":${jsonString(transportName(p))},"iana_number":"${p}"`);
-    protocolTexts[p] = t;
+    const head = `},"network":{"transport":${jsonString(transportName(p))},"iana_number":"${p}"`;
+    t = new Text(ipv4 ? `${head},"type":"ipv4"` : head);
+    networkTexts[i] = t;
   }
   return t;
 }
@@ -644,40 +649,60 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   const bytes = sum(r.bytes, r.reverseBytes);
   const packets = sum(r.packets, r.reversePackets);
 
-  writeText(o, T.source);
-  let f = addressMember(o, r, true, true);
+  let f: boolean;
+  if (r.srcIpv4 !== undefined) {
+    // `,"source":{"ip":` as one constant, then the address from its number.
+    writeText(o, T.sourceIp);
+    writeIpv4Quoted(o, r.srcIpv4);
+    f = false;
+  } else {
+    writeText(o, T.source);
+    f = addressMember(o, r, true, true);
+  }
   if (!icmp) f = numMember(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
   f = numMember(o, K.bytes, r.bytes, f);
   f = numMember(o, K.packets, r.packets, f);
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
-  writeText(o, T.destination);
-  f = addressMember(o, r, false, true);
+  if (r.dstIpv4 !== undefined) {
+    writeText(o, T.destinationIp);
+    writeIpv4Quoted(o, r.dstIpv4);
+    f = false;
+  } else {
+    writeText(o, T.destination);
+    f = addressMember(o, r, false, true);
+  }
   if (!icmp) f = numMember(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
   f = numMember(o, K.bytes, r.reverseBytes, f);
   f = numMember(o, K.packets, r.reversePackets, f);
   if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
 
-  writeText(o, T.network);
   f = true;
-  if (r.protocol !== undefined) {
-    const t = protocolText(r.protocol);
-    if (t !== undefined) writeText(o, t);
-    else {
+  // The network head, transport and (IPv4) type as one constant when the protocol is a
+  // number 0-255; otherwise piece by piece.
+  const ipVersion = r.ipVersion;
+  const head = r.protocol !== undefined ? networkText(r.protocol, ipVersion === 4) : undefined;
+  if (head !== undefined) {
+    writeText(o, head);
+    f = false;
+  } else {
+    writeText(o, T.network);
+    if (r.protocol !== undefined) {
       writeText(o, T.transport);
       writeString(o, transportName(r.protocol));
       writeText(o, T.ianaNumber);
       writeIdString(o, r.protocol);
+      f = false;
     }
-    f = false;
   }
-  if (r.ipVersion !== undefined) {
-    if (r.ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
+  // An IPv4 type was written with the head.
+  if (ipVersion !== undefined && !(head !== undefined && ipVersion === 4)) {
+    if (ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
     else {
       writeText(o, f ? K.type.first : K.type.next);
-      writeString(o, `ipv${r.ipVersion}`);
+      writeString(o, `ipv${ipVersion}`);
     }
     f = false;
   }
