@@ -97,6 +97,11 @@ const T = {
   sluiceSampling: new Text(',"sluice":{"sampling":{'),
   samplingScaled: new Text('},"scaled":{'),
   sluiceScaled: new Text(',"sluice":{"scaled":{'),
+  relatedEndSampling: new Text(']},"sluice":{"sampling":{'),
+  relatedEndScaled: new Text(']},"sluice":{"scaled":{'),
+  directionUnknown: new Text(',"direction":"unknown"'),
+  directionIngress: new Text(',"direction":"ingress"'),
+  directionEgress: new Text(',"direction":"egress"'),
   netflow: new Text(',"netflow":{'),
   sflow: new Text(',"sflow":'),
   true: new Text('true'),
@@ -708,7 +713,11 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   }
   f = numMember(o, K.bytes, bytes, f);
   f = numMember(o, K.packets, packets, f);
-  writeDirection(o, r.direction, f);
+  const d = r.direction;
+  if (!f && (d === undefined || d === 'unknown')) writeText(o, T.directionUnknown);
+  else if (!f && d === 'ingress') writeText(o, T.directionIngress);
+  else if (!f && d === 'egress') writeText(o, T.directionEgress);
+  else writeDirection(o, d, f);
   if (hasSrc(r) && hasDst(r) && r.protocol !== undefined) {
     const at = o.pos;
     writeText(o, K.communityId.next);
@@ -746,15 +755,15 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
         writeDst(o, r);
       }
     }
-    writeByte(o, 0x5d);
-    writeByte(o, 0x7d);
   }
+  // `]}` closing related (when written) and the head of sluice, as one constant.
+  const related = src || dst;
   if (rate !== undefined) {
-    writeText(o, T.sluiceSampling);
+    writeText(o, related ? T.relatedEndSampling : T.sluiceSampling);
     member(o, K.source, r.samplingSource, member(o, K.rate, rate, true));
     writeText(o, T.samplingScaled);
   } else {
-    writeText(o, T.sluiceScaled);
+    writeText(o, related ? T.relatedEndScaled : T.sluiceScaled);
   }
   numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
   writeByte(o, 0x7d);
