@@ -81,8 +81,9 @@ const T = {
   timestamp: new Text('{"@timestamp":'),
   observer: new Text('},"observer":{'),
   interfaceId: new Text('{"interface":{"id":'),
-  source: new Text(',"source":{'),
-  sourceIp: new Text(',"source":{"ip":'),
+  /** The observer's end and the source's head (writeFlow comes right after observer). */
+  source: new Text('},"source":{'),
+  sourceIp: new Text('},"source":{"ip":'),
   destination: new Text('},"destination":{'),
   destinationIp: new Text('},"destination":{"ip":'),
   network: new Text('},"network":{'),
@@ -103,6 +104,8 @@ const T = {
   directionIngress: new Text(',"direction":"ingress"'),
   directionEgress: new Text(',"direction":"egress"'),
   netflow: new Text(',"netflow":{'),
+  /** The end of sluice.scaled and sluice (writeFlow's last part), then netflow's head. */
+  flowEndNetflow: new Text('}},"netflow":{'),
   sflow: new Text(',"sflow":'),
   true: new Text('true'),
   false: new Text('false'),
@@ -647,7 +650,11 @@ function networkText(p: number, ipv4: boolean): Text | undefined {
   return t;
 }
 
-/** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
+/**
+ * `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record: from
+ * the `}` that ends `observer` to the members of `sluice.scaled`, both left open (the
+ * caller closes them with the head of `netflow`).
+ */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
   const rate = r.samplingRate;
@@ -766,8 +773,7 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
     writeText(o, related ? T.relatedEndScaled : T.sluiceScaled);
   }
   numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
-  writeByte(o, 0x7d);
-  writeByte(o, 0x7d);
+  // sluice.scaled and sluice end with netflow's head (T.flowEndNetflow), in writeDirect.
 }
 
 /** `,"key":"<ISO time>"`, or nothing for no plausible date. */
@@ -857,9 +863,14 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
     first = false;
   }
   if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
-  writeByte(o, 0x7d);
-  if (kind === 0) writeFlow(o, r);
-  writeText(o, T.netflow);
+  if (kind === 0) {
+    // writeFlow writes the observer's end with its first text, and leaves sluice open.
+    writeFlow(o, r);
+    writeText(o, T.flowEndNetflow);
+  } else {
+    writeByte(o, 0x7d);
+    writeText(o, T.netflow);
+  }
   if (plan !== undefined && values !== undefined && layout !== undefined) {
     if (values.length > 0) {
       writeValues(o, values, layout.ipv4, plan);
