@@ -262,6 +262,8 @@ interface ExporterParts {
   observerEmpty: boolean;
   /** `"exporter":{` and the address, ip, version and source_id members. */
   head: Text;
+  /** The same after a comma (after the `netflow.*` members). */
+  commaHead: Text;
   /** Whether the head wrote no member (the next one comes first). */
   headEmpty: boolean;
   /**
@@ -327,6 +329,7 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
     observer,
     observerEmpty,
     head: new Text(o.text()),
+    commaHead: new Text(`,${o.text()}`),
     headEmpty: f,
     ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
@@ -353,6 +356,10 @@ function endText(parts: ExporterParts, kind: number, first: boolean): Text {
   return t;
 }
 
+/** The key eventText ends with: `event.created` is always written next (or taken back). */
+const CREATED = ',"created":';
+
+/** `,"event":{` ... `"action":<type>,"created":`, per kind. */
 function eventText(parts: ExporterParts, kind: number): Text {
   let t = parts.events[kind];
   if (t === undefined) {
@@ -360,7 +367,8 @@ function eventText(parts: ExporterParts, kind: number): Text {
       kind === 0
         ? '"event","category":["network"],"type":["connection"]'
         : '"metric","category":["network"],"type":["info"]';
-    t = new Text(`,"event":{"kind":${head},"action":${jsonString(typeOf(parts.protocol, kind))}`);
+    const action = jsonString(typeOf(parts.protocol, kind));
+    t = new Text(`,"event":{"kind":${head},"action":${action}${CREATED}`);
     parts.events[kind] = t;
   }
   return t;
@@ -380,8 +388,14 @@ const X = {
 } as const;
 
 /** `"exporter":{...},"type":<type>}`: the constant head and end, this datagram's members between. */
-function writeTail(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  writeText(o, parts.head);
+function writeTail(
+  o: JsonOut,
+  parts: ExporterParts,
+  ex: ExporterInfo,
+  kind: number,
+  comma: boolean,
+): void {
+  writeText(o, comma ? parts.commaHead : parts.head);
   let f = numMember(o, X.sequence, ex.sequence, parts.headEmpty);
   f = numMember(o, X.uptimeMillis, ex.uptimeMs, f);
   if (ex.exportTimeMs !== undefined) {
@@ -847,7 +861,8 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   writeText(o, T.timestamp);
   if (!writeIsoQuoted(o, timestampMs)) writeString(o, new Date(r.receivedMs).toISOString());
   writeText(o, eventText(parts, kind));
-  dateMember(o, K.created, r.receivedMs);
+  // The created key came with the event text: taken back when no date is written.
+  if (!writeIsoQuoted(o, r.receivedMs)) o.pos -= CREATED.length;
   if (r.startMs !== undefined) dateMember(o, K.start, r.startMs);
   if (r.endMs !== undefined) {
     dateMember(o, K.end, r.endMs);
@@ -871,16 +886,18 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
     writeByte(o, 0x7d);
     writeText(o, T.netflow);
   }
+  // After any `netflow.*` member, the exporter head comes with its comma.
+  let comma = false;
   if (plan !== undefined && values !== undefined && layout !== undefined) {
     if (values.length > 0) {
       writeValues(o, values, layout.ipv4, plan);
-      writeByte(o, 0x2c);
+      comma = true;
     }
   } else if (plan !== undefined && r.fields.length > 0) {
     writeFields(o, r.fields, plan);
-    writeByte(o, 0x2c);
+    comma = true;
   }
-  writeTail(o, parts, ex, kind);
+  writeTail(o, parts, ex, kind, comma);
   if (!netflow && r.extra) {
     writeText(o, T.sflow);
     const at = o.pos;
