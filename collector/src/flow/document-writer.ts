@@ -16,6 +16,7 @@ import {
 } from './fields-writer.js';
 import {
   JsonOut,
+  smallDigits,
   Text,
   writeByte,
   writeHexString,
@@ -447,6 +448,7 @@ const VALUE_WRITERS: ValueWriters = {
   iso: writeIsoQuoted,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
   ipv4: writeIpv4Quoted,
+  digits: smallDigits,
 };
 
 function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
