@@ -121,3 +121,66 @@ test('sampling: configured override wins, default fills in for silent exporters'
   assert.deepEqual(dd.sluice.sampling, { rate: 64, source: 'config-default' });
   assert.equal(dd.network.bytes, 1000, 'network.bytes stays as sent');
 });
+
+test('sampling: each record takes its own sampler rate, and a rate learned later serves later packets', () => {
+  // Options template 300: scope observationDomainId (149), then flowSamplerId (48) and
+  // samplingInterval (34); data template 257: addresses, octets, flowSamplerId.
+  const options = ipfixTemplateRecord(
+    300,
+    [
+      { id: 149, length: 4 },
+      { id: 48, length: 4 },
+      { id: 34, length: 4 },
+    ],
+    1,
+  );
+  const data = ipfixTemplateRecord(257, [
+    { id: 8, length: 4 },
+    { id: 12, length: 4 },
+    { id: 1, length: 8 },
+    { id: 48, length: 4 },
+  ]);
+  const rates = (pairs: [number, number][]) => {
+    const b = new Bytes();
+    for (const [sampler, rate] of pairs) b.u32(1).u32(sampler).u32(rate);
+    return set(300, b.bytes());
+  };
+  const flows = (samplers: number[]) => {
+    const b = new Bytes();
+    for (const s of samplers) b.ip4('10.0.0.1').ip4('10.0.0.2').u64(1000n).u32(s);
+    return set(257, b.bytes());
+  };
+  const decoder = new FlowDecoder();
+  const exporter = '192.0.2.90';
+  decoder.decode(dg(ipfixMessage([set(3, options), set(2, data)]), exporter));
+  decoder.decode(
+    dg(
+      ipfixMessage([
+        rates([
+          [1, 10],
+          [2, 100],
+        ]),
+      ]),
+      exporter,
+    ),
+  );
+  const first = decoder.decode(dg(ipfixMessage([flows([1, 2, 2, 3, 1])]), exporter)).records;
+  // Sampler 3 announced nothing: the domain's latest rate (sampler 2's) serves it.
+  assert.deepEqual(
+    first.map((r) => [r.samplingRate, r.samplingSource]),
+    [
+      [10, 'options'],
+      [100, 'options'],
+      [100, 'options'],
+      [100, 'options'],
+      [10, 'options'],
+    ],
+  );
+  // The same question as the last record's, asked in a later packet: answered anew.
+  decoder.decode(dg(ipfixMessage([rates([[1, 20]])]), exporter));
+  const later = decoder.decode(dg(ipfixMessage([flows([1])]), exporter)).records;
+  assert.deepEqual(
+    later.map((r) => [r.samplingRate, r.samplingSource]),
+    [[20, 'options']],
+  );
+});

@@ -21,6 +21,14 @@ import {
   toDocumentReference,
 } from './document-reference.test-helpers.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
+import {
+  SflowGatewayDoc,
+  SflowHeaderDoc,
+  SflowPortDoc,
+  SflowRouterDoc,
+  SflowSampleDoc,
+  SflowSwitchDoc,
+} from './sflow-extra.js';
 
 // The contract of document.ts: for every record, both the direct writer and the object
 // route give exactly the text of the original builder (document-reference.ts), byte for
@@ -214,6 +222,130 @@ const exporterArb: fc.Arbitrary<ExporterInfo> = exporterRaw.map(
   (e) => present(e) as unknown as ExporterInfo,
 );
 
+/**
+ * A member of the sFlow producer's fixed-shape classes (sflow-extra.ts): what it makes
+ * (numbers, strings, booleans) mostly, and now and then a value changed to anything.
+ */
+const classMemberArb: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 40, arbitrary: fc.nat() },
+  { weight: 2, arbitrary: numberArb },
+  { weight: 1, arbitrary: fc.constantFrom('single', 'discarded', 'multiple', 'a"\\b\u00e9') },
+  { weight: 1, arbitrary: fc.boolean() },
+  {
+    weight: 1,
+    arbitrary: fc.oneof(
+      fc.constant(undefined),
+      fc.bigInt(),
+      fc.jsonValue(),
+      fc.anything({ withBigInt: true, withDate: true, withTypedArray: true }),
+      fc.constant(() => 1),
+    ),
+  },
+);
+
+/** Assigns generated values to an instance's members (the instances are sealed). */
+function withMembers<T extends object>(target: T, values: Record<string, unknown>): T {
+  Object.assign(target, values);
+  return target;
+}
+
+const portArb = fc
+  .record({
+    format: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('single', 'discarded', 'multiple', 'é"\\') },
+      { weight: 1, arbitrary: classMemberArb },
+    ),
+    value: classMemberArb,
+  })
+  .map((v) => withMembers(new SflowPortDoc('single', 0), v));
+
+/** sFlow extras as the producer makes them: the fixed-shape classes beside plain data. */
+const classExtrasArb = fc
+  .record({
+    sample: fc.record({
+      sequence: classMemberArb,
+      source_id_type: classMemberArb,
+      source_id_index: classMemberArb,
+      sampling_rate: classMemberArb,
+      sample_pool: classMemberArb,
+      drops: classMemberArb,
+      input: fc.oneof({ weight: 8, arbitrary: portArb }, { weight: 1, arbitrary: classMemberArb }),
+      output: fc.oneof({ weight: 8, arbitrary: portArb }, { weight: 1, arbitrary: classMemberArb }),
+      expanded: fc.oneof(
+        { weight: 8, arbitrary: fc.boolean() },
+        { weight: 1, arbitrary: classMemberArb },
+      ),
+    }),
+    header: opt(
+      fc.record({
+        protocol: classMemberArb,
+        frame_length: classMemberArb,
+        stripped: classMemberArb,
+        length: classMemberArb,
+      }),
+    ),
+    ttl: opt(fc.nat(255)),
+    switch: opt(
+      fc.record({
+        src_vlan: classMemberArb,
+        src_priority: classMemberArb,
+        dst_vlan: classMemberArb,
+        dst_priority: classMemberArb,
+      }),
+    ),
+    router: opt(
+      fc.record({
+        next_hop: fc.oneof(fc.ipV4(), fc.ipV6(), fc.constant(undefined), classMemberArb),
+        src_mask_len: classMemberArb,
+        dst_mask_len: classMemberArb,
+      }),
+    ),
+    gateway: opt(
+      fc.record({
+        next_hop: fc.oneof(fc.ipV4(), fc.constant(undefined), classMemberArb),
+        as: classMemberArb,
+        src_as: classMemberArb,
+        src_peer_as: classMemberArb,
+        as_path: fc.oneof(
+          { weight: 8, arbitrary: fc.array(fc.record({ asns: fc.array(fc.nat()) })) },
+          { weight: 1, arbitrary: classMemberArb },
+        ),
+        communities: fc.oneof(
+          { weight: 8, arbitrary: fc.array(fc.nat()) },
+          { weight: 1, arbitrary: classMemberArb },
+        ),
+        local_pref: classMemberArb,
+      }),
+    ),
+    extra: opt(fc.jsonValue()),
+  })
+  .map((x) => {
+    const sample = withMembers(
+      new SflowSampleDoc(
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        new SflowPortDoc('single', 0),
+        new SflowPortDoc('single', 0),
+        false,
+      ),
+      x.sample,
+    );
+    const out: Record<string, unknown> = { sample };
+    if (x.header !== undefined) out.header = withMembers(new SflowHeaderDoc(0, 0, 0, 0), x.header);
+    if (x.ttl !== undefined) out.ttl = x.ttl;
+    if (x.switch !== undefined) out.switch = withMembers(new SflowSwitchDoc(0, 0, 0, 0), x.switch);
+    if (x.gateway !== undefined)
+      out.gateway = withMembers(new SflowGatewayDoc(undefined, 0, 0, 0, [], [], 0), x.gateway);
+    if (x.router !== undefined)
+      out.router = withMembers(new SflowRouterDoc(undefined, 0, 0), x.router);
+    if (x.extra !== undefined) out.extra = x.extra;
+    return out;
+  });
+
 /** sFlow extras: plain data mostly, and now and then values JSON renders its own way. */
 const extraArb = fc.oneof(
   {
@@ -242,6 +374,7 @@ const extraArb = fc.oneof(
       header: opt(fc.record({ protocol: fc.nat(), stripped: fc.nat() })),
     }),
   },
+  { weight: 4, arbitrary: classExtrasArb },
   {
     weight: 2,
     arbitrary: fc.dictionary(
@@ -310,6 +443,128 @@ test('documents of generated records equal the reference text', () => {
   fc.assert(
     fc.property(recordArb, (r) => {
       assertSame(r, 'generated record');
+    }),
+    { numRuns: 5000 },
+  );
+});
+
+/** An address as its number and the text the producer gives it (dotted decimal). */
+const ipv4Arb = fc.nat(0xffffffff).map((n) => ({
+  n,
+  text: `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`,
+}));
+
+/** Counters as decoders give them, and the values near and past the plain-digit range. */
+const counterArb = fc.oneof(
+  { weight: 10, arbitrary: fc.nat(0xffffffff) },
+  { weight: 3, arbitrary: fc.maxSafeInteger() },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      0,
+      -0,
+      2 ** 32,
+      2 ** 53 - 1,
+      2 ** 53,
+      2 ** 53 + 2,
+      2 ** 60,
+      1.5,
+      -1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+    ),
+  },
+  { weight: 1, arbitrary: numberArb },
+);
+
+/**
+ * Records as the NetFlow producer makes them: IPv4 addresses as numbers (srcIpv4,
+ * dstIpv4) beside their text, which the writer writes from the number, and integer
+ * counters, with MACs, VLANs, ICMP, IPv6 and counters past 2^53 now and then.
+ */
+const fastShapeArb: fc.Arbitrary<FlowRecord> = fc
+  .record({
+    kind: fc.constantFrom('flow' as const),
+    exporter: exporterArb,
+    receivedMs: timeArb,
+    startMs: opt(timeArb),
+    endMs: opt(timeArb),
+    src: ipv4Arb,
+    dst: fc.oneof(
+      { weight: 8, arbitrary: ipv4Arb },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    srcPort: opt(
+      fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
+    ),
+    dstPort: opt(
+      fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
+    ),
+    protocol: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom(6, 17, 47, 132, 0, 255) },
+      { weight: 2, arbitrary: fc.nat(255) },
+      { weight: 1, arbitrary: fc.constantFrom(1, 58, 256, -1, 6.5) },
+    ),
+    ipVersion: opt(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.constant(4 as const) },
+        { weight: 1, arbitrary: fc.constant(6 as const) },
+      ),
+    ),
+    bytes: opt(counterArb),
+    packets: opt(counterArb),
+    reverseBytes: opt(counterArb),
+    reversePackets: opt(counterArb),
+    srcMac: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: macArb },
+    ),
+    vlan: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.nat(4095) },
+    ),
+    inInterface: opt(fc.nat(0xffff)),
+    outInterface: opt(fc.nat(0xffff)),
+    srcAs: opt(counterArb),
+    dstAs: opt(counterArb),
+    direction: opt(fc.constantFrom('ingress' as const, 'egress' as const, 'unknown' as const)),
+    samplingRate: opt(
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(0, 1, 2, 100, 1024, 65535) },
+        { weight: 1, arbitrary: counterArb },
+      ),
+    ),
+    samplingSource: opt(
+      fc.constantFrom(
+        'header' as const,
+        'record' as const,
+        'options' as const,
+        'sample' as const,
+        'config-default' as const,
+        'config-override' as const,
+      ),
+    ),
+    sameAddress: fc.boolean(),
+  })
+  .map(({ src, dst, sameAddress, ...rest }) => {
+    const to = sameAddress ? src : dst;
+    const r: Record<string, unknown> = {
+      ...rest,
+      fields: [],
+      srcAddr: src.text,
+      srcIpv4: src.n,
+    };
+    if (to !== undefined) {
+      r.dstAddr = to.text;
+      r.dstIpv4 = to.n;
+    }
+    return present(r) as unknown as FlowRecord;
+  });
+
+test('records with IPv4 addresses as numbers and integer counters equal the reference text', () => {
+  fc.assert(
+    fc.property(fastShapeArb, (r) => {
+      assertSame(r, 'IPv4-number record');
     }),
     { numRuns: 5000 },
   );

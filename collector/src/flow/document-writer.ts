@@ -16,6 +16,7 @@ import {
 } from './fields-writer.js';
 import {
   JsonOut,
+  smallDigits,
   Text,
   writeByte,
   writeHexString,
@@ -30,6 +31,7 @@ import {
 } from './json-out.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
+import { writeSflowExtra } from './sflow-extra.js';
 import { transportName } from './transport.js';
 
 const UNUSUAL = new UnusualValue('value needs JSON.stringify');
@@ -80,8 +82,11 @@ const T = {
   timestamp: new Text('{"@timestamp":'),
   observer: new Text('},"observer":{'),
   interfaceId: new Text('{"interface":{"id":'),
-  source: new Text(',"source":{'),
+  /** The observer's end and the source's head (writeFlow comes right after observer). */
+  source: new Text('},"source":{'),
+  sourceIp: new Text('},"source":{"ip":'),
   destination: new Text('},"destination":{'),
+  destinationIp: new Text('},"destination":{"ip":'),
   network: new Text('},"network":{'),
   transport: new Text('"transport":'),
   ianaNumber: new Text(',"iana_number":'),
@@ -94,7 +99,14 @@ const T = {
   sluiceSampling: new Text(',"sluice":{"sampling":{'),
   samplingScaled: new Text('},"scaled":{'),
   sluiceScaled: new Text(',"sluice":{"scaled":{'),
+  relatedEndSampling: new Text(']},"sluice":{"sampling":{'),
+  relatedEndScaled: new Text(']},"sluice":{"scaled":{'),
+  directionUnknown: new Text(',"direction":"unknown"'),
+  directionIngress: new Text(',"direction":"ingress"'),
+  directionEgress: new Text(',"direction":"egress"'),
   netflow: new Text(',"netflow":{'),
+  /** The end of sluice.scaled and sluice (writeFlow's last part), then netflow's head. */
+  flowEndNetflow: new Text('}},"netflow":{'),
   sflow: new Text(',"sflow":'),
   true: new Text('true'),
   false: new Text('false'),
@@ -251,6 +263,8 @@ interface ExporterParts {
   observerEmpty: boolean;
   /** `"exporter":{` and the address, ip, version and source_id members. */
   head: Text;
+  /** The same after a comma (after the `netflow.*` members). */
+  commaHead: Text;
   /** Whether the head wrote no member (the next one comes first). */
   headEmpty: boolean;
   /**
@@ -316,6 +330,7 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
     observer,
     observerEmpty,
     head: new Text(o.text()),
+    commaHead: new Text(`,${o.text()}`),
     headEmpty: f,
     ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
@@ -342,6 +357,10 @@ function endText(parts: ExporterParts, kind: number, first: boolean): Text {
   return t;
 }
 
+/** The key eventText ends with: `event.created` is always written next (or taken back). */
+const CREATED = ',"created":';
+
+/** `,"event":{` ... `"action":<type>,"created":`, per kind. */
 function eventText(parts: ExporterParts, kind: number): Text {
   let t = parts.events[kind];
   if (t === undefined) {
@@ -349,7 +368,8 @@ function eventText(parts: ExporterParts, kind: number): Text {
       kind === 0
         ? '"event","category":["network"],"type":["connection"]'
         : '"metric","category":["network"],"type":["info"]';
-    t = new Text(`,"event":{"kind":${head},"action":${jsonString(typeOf(parts.protocol, kind))}`);
+    const action = jsonString(typeOf(parts.protocol, kind));
+    t = new Text(`,"event":{"kind":${head},"action":${action}${CREATED}`);
     parts.events[kind] = t;
   }
   return t;
@@ -369,8 +389,14 @@ const X = {
 } as const;
 
 /** `"exporter":{...},"type":<type>}`: the constant head and end, this datagram's members between. */
-function writeTail(o: JsonOut, parts: ExporterParts, ex: ExporterInfo, kind: number): void {
-  writeText(o, parts.head);
+function writeTail(
+  o: JsonOut,
+  parts: ExporterParts,
+  ex: ExporterInfo,
+  kind: number,
+  comma: boolean,
+): void {
+  writeText(o, comma ? parts.commaHead : parts.head);
   let f = numMember(o, X.sequence, ex.sequence, parts.headEmpty);
   f = numMember(o, X.uptimeMillis, ex.uptimeMs, f);
   if (ex.exportTimeMs !== undefined) {
@@ -422,6 +448,7 @@ const VALUE_WRITERS: ValueWriters = {
   iso: writeIsoQuoted,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
   ipv4: writeIpv4Quoted,
+  digits: smallDigits,
 };
 
 function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
@@ -561,7 +588,15 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
 // ---------------------------------------------------------------------------------------
 // The document.
 
+/** `"as":{"number":` as one constant, first in its object or after another. */
+const AS_NUMBER: Key = { first: new Text('"as":{"number":'), next: new Text(',"as":{"number":') };
+
 function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
+  if (typeof n === 'number' && k === K.as) {
+    writeTextNumber(o, first ? AS_NUMBER.first : AS_NUMBER.next, n);
+    writeByte(o, 0x7d); // }
+    return;
+  }
   writeText(o, first ? k.first : k.next);
   writeByte(o, 0x7b); // {
   numMember(o, K.number, n, true);
@@ -613,68 +648,99 @@ function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean):
 }
 
 /**
- * `"transport":<name>,"iana_number":"<n>"` per protocol number 0-255, made on first use:
- * one constant instead of four writes.
+ * `},"network":{"transport":<name>,"iana_number":"<n>"` per protocol number 0-255 and,
+ * at 256 + n, the same followed by `,"type":"ipv4"`: made on first use, one constant
+ * instead of up to six writes.
  */
-const protocolTexts: (Text | undefined)[] = new Array(256).fill(undefined);
+const networkTexts: (Text | undefined)[] = new Array(512).fill(undefined);
 
-function protocolText(p: number): Text | undefined {
+function networkText(p: number, ipv4: boolean): Text | undefined {
   if (!(p >= 0 && p <= 255 && (p | 0) === p)) return undefined;
-  let t = protocolTexts[p];
+  const i = ipv4 ? 256 + p : p;
+  let t = networkTexts[i];
   if (t === undefined) {
-    t = new Text(`"transport":${jsonString(transportName(p))},"iana_number":"${p}"`);
-    protocolTexts[p] = t;
+    const head = `},"network":{"transport":${jsonString(transportName(p))},"iana_number":"${p}"`;
+    t = new Text(ipv4 ? `${head},"type":"ipv4"` : head);
+    networkTexts[i] = t;
   }
   return t;
 }
 
-/** `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record. */
+/**
+ * `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record: from
+ * the `}` that ends `observer` to the members of `sluice.scaled`, both left open (the
+ * caller closes them with the head of `netflow`).
+ */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
   const rate = r.samplingRate;
   const bytes = sum(r.bytes, r.reverseBytes);
   const packets = sum(r.packets, r.reversePackets);
 
-  writeText(o, T.source);
-  let f = addressMember(o, r, true, true);
+  let f: boolean;
+  if (r.srcIpv4 !== undefined) {
+    // `,"source":{"ip":` as one constant, then the address from its number.
+    writeText(o, T.sourceIp);
+    writeIpv4Quoted(o, r.srcIpv4);
+    f = false;
+  } else {
+    writeText(o, T.source);
+    f = addressMember(o, r, true, true);
+  }
   if (!icmp) f = numMember(o, K.port, r.srcPort, f);
   if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
   f = numMember(o, K.bytes, r.bytes, f);
   f = numMember(o, K.packets, r.packets, f);
   if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
 
-  writeText(o, T.destination);
-  f = addressMember(o, r, false, true);
+  if (r.dstIpv4 !== undefined) {
+    writeText(o, T.destinationIp);
+    writeIpv4Quoted(o, r.dstIpv4);
+    f = false;
+  } else {
+    writeText(o, T.destination);
+    f = addressMember(o, r, false, true);
+  }
   if (!icmp) f = numMember(o, K.port, r.dstPort, f);
   if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
   f = numMember(o, K.bytes, r.reverseBytes, f);
   f = numMember(o, K.packets, r.reversePackets, f);
   if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
 
-  writeText(o, T.network);
   f = true;
-  if (r.protocol !== undefined) {
-    const t = protocolText(r.protocol);
-    if (t !== undefined) writeText(o, t);
-    else {
+  // The network head, transport and (IPv4) type as one constant when the protocol is a
+  // number 0-255; otherwise piece by piece.
+  const ipVersion = r.ipVersion;
+  const head = r.protocol !== undefined ? networkText(r.protocol, ipVersion === 4) : undefined;
+  if (head !== undefined) {
+    writeText(o, head);
+    f = false;
+  } else {
+    writeText(o, T.network);
+    if (r.protocol !== undefined) {
       writeText(o, T.transport);
       writeString(o, transportName(r.protocol));
       writeText(o, T.ianaNumber);
       writeIdString(o, r.protocol);
+      f = false;
     }
-    f = false;
   }
-  if (r.ipVersion !== undefined) {
-    if (r.ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
+  // An IPv4 type was written with the head.
+  if (ipVersion !== undefined && !(head !== undefined && ipVersion === 4)) {
+    if (ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
     else {
       writeText(o, f ? K.type.first : K.type.next);
-      writeString(o, `ipv${r.ipVersion}`);
+      writeString(o, `ipv${ipVersion}`);
     }
     f = false;
   }
   f = numMember(o, K.bytes, bytes, f);
   f = numMember(o, K.packets, packets, f);
-  writeDirection(o, r.direction, f);
+  const d = r.direction;
+  if (!f && (d === undefined || d === 'unknown')) writeText(o, T.directionUnknown);
+  else if (!f && d === 'ingress') writeText(o, T.directionIngress);
+  else if (!f && d === 'egress') writeText(o, T.directionEgress);
+  else writeDirection(o, d, f);
   if (hasSrc(r) && hasDst(r) && r.protocol !== undefined) {
     const at = o.pos;
     writeText(o, K.communityId.next);
@@ -712,19 +778,18 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
         writeDst(o, r);
       }
     }
-    writeByte(o, 0x5d);
-    writeByte(o, 0x7d);
   }
+  // `]}` closing related (when written) and the head of sluice, as one constant.
+  const related = src || dst;
   if (rate !== undefined) {
-    writeText(o, T.sluiceSampling);
+    writeText(o, related ? T.relatedEndSampling : T.sluiceSampling);
     member(o, K.source, r.samplingSource, member(o, K.rate, rate, true));
     writeText(o, T.samplingScaled);
   } else {
-    writeText(o, T.sluiceScaled);
+    writeText(o, related ? T.relatedEndScaled : T.sluiceScaled);
   }
   numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
-  writeByte(o, 0x7d);
-  writeByte(o, 0x7d);
+  // sluice.scaled and sluice end with netflow's head (T.flowEndNetflow), in writeDirect.
 }
 
 /** `,"key":"<ISO time>"`, or nothing for no plausible date. */
@@ -798,7 +863,8 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   writeText(o, T.timestamp);
   if (!writeIsoQuoted(o, timestampMs)) writeString(o, new Date(r.receivedMs).toISOString());
   writeText(o, eventText(parts, kind));
-  dateMember(o, K.created, r.receivedMs);
+  // The created key came with the event text: taken back when no date is written.
+  if (!writeIsoQuoted(o, r.receivedMs)) o.pos -= CREATED.length;
   if (r.startMs !== undefined) dateMember(o, K.start, r.startMs);
   if (r.endMs !== undefined) {
     dateMember(o, K.end, r.endMs);
@@ -814,22 +880,37 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
     first = false;
   }
   if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
-  writeByte(o, 0x7d);
-  if (kind === 0) writeFlow(o, r);
-  writeText(o, T.netflow);
+  if (kind === 0) {
+    // writeFlow writes the observer's end with its first text, and leaves sluice open.
+    writeFlow(o, r);
+    writeText(o, T.flowEndNetflow);
+  } else {
+    writeByte(o, 0x7d);
+    writeText(o, T.netflow);
+  }
+  // After any `netflow.*` member, the exporter head comes with its comma.
+  let comma = false;
   if (plan !== undefined && values !== undefined && layout !== undefined) {
     if (values.length > 0) {
       writeValues(o, values, layout.ipv4, plan);
-      writeByte(o, 0x2c);
+      comma = true;
     }
   } else if (plan !== undefined && r.fields.length > 0) {
     writeFields(o, r.fields, plan);
-    writeByte(o, 0x2c);
+    comma = true;
   }
-  writeTail(o, parts, ex, kind);
+  writeTail(o, parts, ex, kind, comma);
   if (!netflow && r.extra) {
     writeText(o, T.sflow);
-    writeRaw(o, extraText(r.extra));
+    const at = o.pos;
+    try {
+      writeSflowExtra(o, r.extra);
+    } catch (err) {
+      if (!(err instanceof UnusualValue)) throw err;
+      // Not plain data: JSON.stringify renders it (and raises what it raises).
+      o.pos = at;
+      writeRaw(o, extraText(r.extra));
+    }
   }
   writeByte(o, 0x7d);
   return true;

@@ -1,7 +1,8 @@
 // The `netflow.*` members of one record layout, written by code generated for that
 // layout: each member's constant `,"key":` text stored as inline float64 constants (no
 // loop, no lookups), then its value through the same writers the generic loop in
-// document-writer.ts calls, numbers first (nearly every element is one). Used only for
+// document-writer.ts calls, numbers first (nearly every element is one; an integer
+// below 1e8 gets its room made with its key and its digits written unchecked). Used only for
 // layouts without repeated keys, once a layout has proved common.
 import type { FlowField } from '../protocol/templates/types.js';
 import type { JsonOut, Text } from './json-out.js';
@@ -19,10 +20,13 @@ export interface ValueWriters {
   readonly field: (o: JsonOut, v: unknown, isDate: boolean) => void;
   /** An IPv4 address from its number (FlowField.ipv4), as its quoted text. */
   readonly ipv4: (o: JsonOut, n: number) => void;
+  /** The digits of an integer 0 <= n < 1e8, unchecked: room for 8 bytes was made. */
+  readonly digits: (o: JsonOut, n: number) => void;
 }
 
-function storeText(t: Text): string {
-  let code = `p = o.pos; if (p + ${t.length + 8} > o.limit) o.reserve(${t.length}); view = o.view;\n`;
+/** Stores the key text; `extra` more bytes of room are made with it (for the number). */
+function storeText(t: Text, extra = 0): string {
+  let code = `p = o.pos; if (p + ${t.length + 8 + extra} > o.limit) o.reserve(${t.length + extra}); view = o.view;\n`;
   for (let i = 0; i < t.chunks.length; i++) {
     code += `view.setFloat64(p + ${i * 8}, ${t.chunks[i]}, true);\n`;
   }
@@ -44,16 +48,22 @@ function body(
 ): string {
   let code = 'let p = 0; let view; let v; let f;\n';
   for (let i = 0; i < keys.length; i++) {
-    code += storeText(keys[i] as Text);
+    if (isIpv4[i] || isDate[i]) code += storeText(keys[i] as Text);
     if (isIpv4[i]) {
       code += `${address(i)} else {\n`;
       code += `v = ${value(i)}; if (typeof v === "number") number(o, v); else field(o, v, false); }\n`;
       continue;
     }
-    code += `v = ${value(i)};\n`;
-    code += isDate[i]
-      ? 'if (typeof v !== "number") field(o, v, true); else if (!iso(o, v)) number(o, v);\n'
-      : 'if (typeof v === "number") number(o, v); else field(o, v, false);\n';
+    if (isDate[i]) {
+      code += `v = ${value(i)};\n`;
+      code += 'if (typeof v !== "number") field(o, v, true); else if (!iso(o, v)) number(o, v);\n';
+      continue;
+    }
+    // The commonest value, an integer below 1e8, takes one room check with its key.
+    code += `v = ${value(i)};\n${storeText(keys[i] as Text, 8)}`;
+    code +=
+      'if (typeof v === "number" && v >= 0 && v < 100000000 && (v | 0) === v) digits(o, v);\n';
+    code += 'else if (typeof v === "number") number(o, v); else field(o, v, false);\n';
   }
   return code;
 }
@@ -63,6 +73,7 @@ type Factory<F> = (
   iso: ValueWriters['iso'],
   field: ValueWriters['field'],
   ipv4: ValueWriters['ipv4'],
+  digits: ValueWriters['digits'],
 ) => F;
 
 function compile<F>(params: string, code: string, w: ValueWriters): F | undefined {
@@ -73,13 +84,14 @@ function compile<F>(params: string, code: string, w: ValueWriters): F | undefine
       'iso',
       'field',
       'ipv4',
+      'digits',
       `return function writeFields(${params}) {\n${code}};`,
     ) as Factory<F>;
   } catch {
     // Code generation disallowed: the generic loop writes every layout.
     return undefined;
   }
-  return factory(w.number, w.iso, w.field, w.ipv4);
+  return factory(w.number, w.iso, w.field, w.ipv4, w.digits);
 }
 
 /**

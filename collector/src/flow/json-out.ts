@@ -167,8 +167,11 @@ for (let n = 0; n < 10_000; n++) {
   PADDED4[n] = zw;
 }
 
-/** Digits of an integer 0 <= n < 1e8 (also -0, written as 0). */
-function smallDigits(o: JsonOut, n: number): void {
+/**
+ * Digits of an integer 0 <= n < 1e8 (also -0, written as 0), with no room check: the
+ * caller has made room for 8 bytes (generated writers check once for key and number).
+ */
+export function smallDigits(o: JsonOut, n: number): void {
   const view = o.view;
   const p = o.pos;
   if (n < 10_000) {

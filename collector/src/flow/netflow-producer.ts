@@ -4,7 +4,7 @@ import { LayoutCache } from './layout-cache.js';
 import { actionOf, compileLifter, type Lifter, LiftState, liftLoop, num } from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
-import type { SamplingRates } from './sampling.js';
+import type { SamplingDecision, SamplingRates } from './sampling.js';
 
 const U32 = 0x100000000;
 
@@ -66,12 +66,52 @@ export class NetflowProducer {
   /** Scratch for what one record's fields say beyond its members (reset per record). */
   private readonly state = new LiftState();
 
+  // The last sampling decision and what it was asked, kept for one packet only: the
+  // rates do not change while its data records are produced (its options were learned
+  // first), and a packet's records mostly ask the same question, which costs a map
+  // lookup, a key string and a result object to answer.
+  private decided: SamplingDecision | undefined = undefined;
+  private decidedExporter = '';
+  private decidedDomain = 0;
+  private decidedSampler: number | undefined = undefined;
+  private decidedCarried: number | undefined = undefined;
+  private decidedSource: 'header' | 'record' = 'record';
+
   constructor(private readonly sampling: SamplingRates) {}
+
+  private decide(
+    exporter: string,
+    domain: number,
+    sampler: number | undefined,
+    carried: number | undefined,
+    source: 'header' | 'record',
+  ): SamplingDecision {
+    const last = this.decided;
+    if (
+      last !== undefined &&
+      exporter === this.decidedExporter &&
+      domain === this.decidedDomain &&
+      sampler === this.decidedSampler &&
+      carried === this.decidedCarried &&
+      source === this.decidedSource
+    ) {
+      return last;
+    }
+    const d = this.sampling.decide(exporter, domain, sampler, carried, source);
+    this.decided = d;
+    this.decidedExporter = exporter;
+    this.decidedDomain = domain;
+    this.decidedSampler = sampler;
+    this.decidedCarried = carried;
+    this.decidedSource = source;
+    return d;
+  }
 
   produce(res: ExportResult, exporterPort?: number): FlowRecord[] {
     const out: FlowRecord[] = new Array(res.records.length);
     let exporter: ExporterInfo | undefined;
     let exporterCtx: PacketContext | undefined;
+    this.decided = undefined;
     // Options first: a packet may carry the sampling rate its own data records use.
     for (const rec of res.records) if (rec.options) this.learnOptions(rec);
     for (let i = 0; i < res.records.length; i++) {
@@ -140,7 +180,7 @@ export class NetflowProducer {
     }
     if (r.kind === 'flow') {
       const fromHeader = res.sampling !== undefined && res.sampling.interval > 0;
-      const decision = this.sampling.decide(
+      const decision = this.decide(
         ctx.exporter,
         ctx.domain,
         sampler,

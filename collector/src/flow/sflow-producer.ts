@@ -7,6 +7,14 @@ import type {
 } from '../protocol/sflow/types.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
+import {
+  SflowGatewayDoc,
+  SflowHeaderDoc,
+  SflowPortDoc,
+  SflowRouterDoc,
+  SflowSampleDoc,
+  SflowSwitchDoc,
+} from './sflow-extra.js';
 
 /** camelCase record keys to the snake_case document keys (ifInOctets -> if_in_octets). */
 function snakeOf(key: string): string {
@@ -144,29 +152,29 @@ export class SflowProducer {
     if (s.inputFormat === 'single' && s.inputValue !== 0) r.inInterface = s.inputValue;
     if (s.outputFormat === 'single' && s.outputValue !== 0) r.outInterface = s.outputValue;
     const extra: Record<string, unknown> = {
-      sample: {
-        sequence: s.sequenceNumber,
-        source_id_type: s.sourceIdType,
-        source_id_index: s.sourceIdIndex,
-        sampling_rate: s.samplingRate,
-        sample_pool: s.samplePool,
-        drops: s.drops,
-        input: { format: s.inputFormat, value: s.inputValue },
-        output: { format: s.outputFormat, value: s.outputValue },
-        expanded: s.expanded,
-      },
+      sample: new SflowSampleDoc(
+        s.sequenceNumber,
+        s.sourceIdType,
+        s.sourceIdIndex,
+        s.samplingRate,
+        s.samplePool,
+        s.drops,
+        new SflowPortDoc(s.inputFormat, s.inputValue),
+        new SflowPortDoc(s.outputFormat, s.outputValue),
+        s.expanded,
+      ),
     };
     let haveHeader = false;
     for (const rec of s.records) {
       switch (rec.type) {
         case 'raw_header':
           r.bytes = rec.frameLength;
-          extra.header = {
-            protocol: rec.headerProtocol,
-            frame_length: rec.frameLength,
-            stripped: rec.stripped,
-            length: rec.header.length,
-          };
+          extra.header = new SflowHeaderDoc(
+            rec.headerProtocol,
+            rec.frameLength,
+            rec.stripped,
+            rec.header.length,
+          );
           if (rec.packet) {
             fromPacket(r, rec.packet);
             Object.assign(extra, packetExtra(rec.packet));
@@ -195,19 +203,35 @@ export class SflowProducer {
         case 'extended_switch':
           // VLAN 0 means untagged.
           if (rec.srcVlan > 0) r.vlan ??= rec.srcVlan;
-          extra.switch = docValue(rec);
+          // docValue(rec)'s members, known: the record has no others (nor undefined ones).
+          extra.switch = new SflowSwitchDoc(
+            rec.srcVlan,
+            rec.srcPriority,
+            rec.dstVlan,
+            rec.dstPriority,
+          );
           break;
         case 'extended_router':
           r.nextHop = rec.nextHop;
           r.srcMask = rec.srcMaskLen;
           r.dstMask = rec.dstMaskLen;
-          extra.router = docValue(rec);
+          // docValue(rec)'s members, known (next_hop undefined when the type is 0).
+          extra.router = new SflowRouterDoc(rec.nextHop, rec.srcMaskLen, rec.dstMaskLen);
           break;
         case 'extended_gateway': {
           r.srcAs = rec.srcAs;
           const last = rec.asPath.at(-1)?.asns.at(-1);
           r.dstAs = last ?? rec.as;
-          extra.gateway = docValue(rec);
+          // docValue(rec)'s members, known; a segment's type is left out as docValue does.
+          extra.gateway = new SflowGatewayDoc(
+            rec.nextHop,
+            rec.as,
+            rec.srcAs,
+            rec.srcPeerAs,
+            rec.asPath.map((s) => ({ asns: [...s.asns] })),
+            [...rec.communities],
+            rec.localPref,
+          );
           break;
         }
         default: {
