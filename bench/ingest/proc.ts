@@ -1,7 +1,7 @@
 // What the kernel knows about the collector process: CPU time (all its threads: the
 // decode workers, libuv's pool, V8's GC helpers), memory, and its UDP socket's drops.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readUdpDrops } from '../../collector/src/metrics/procnet.js';
 
 const CLK_TCK = (() => {
@@ -66,6 +66,19 @@ export function groupCpuSeconds(pgid: number): number {
     }
   }
   return total;
+}
+
+/**
+ * Starts a process's peak RSS (VmHWM) over from its RSS now (proc(5): writing 5 to
+ * /proc/PID/clear_refs, Linux 4.0 and later); false when the kernel refused.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A `kB` line of /proc/PID/status (VmHWM: peak RSS, VmRSS: now), in bytes. */

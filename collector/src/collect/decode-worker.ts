@@ -40,12 +40,16 @@ function keepSpare(buffer: ArrayBuffer): void {
   spareBytes += buffer.byteLength;
 }
 
-/** A buffer of at least `n` bytes: the smallest spare that fits, else a new one. */
-function replyBuffer(n: number): ArrayBuffer {
+/**
+ * A buffer of at least `n` bytes (and at most `max`): the smallest spare that fits, else
+ * a new one.
+ */
+function replyBuffer(n: number, max = Number.POSITIVE_INFINITY): ArrayBuffer {
   let best = -1;
   for (let i = 0; i < spares.length; i++) {
     const size = (spares[i] as ArrayBuffer).byteLength;
-    if (size >= n && (best < 0 || size < (spares[best] as ArrayBuffer).byteLength)) best = i;
+    if (size >= n && size <= max && (best < 0 || size < (spares[best] as ArrayBuffer).byteLength))
+      best = i;
   }
   if (best < 0) return new ArrayBuffer(Math.ceil(Math.max(n, 1) / REPLY_ROUNDING) * REPLY_ROUNDING);
   const [buffer] = spares.splice(best, 1) as [ArrayBuffer];
@@ -53,12 +57,36 @@ function replyBuffer(n: number): ArrayBuffer {
   return buffer;
 }
 
+/** Bytes a reply buffer of `n` written bytes may leave unused. */
+function slack(n: number): number {
+  return Math.max(REPLY_ROUNDING, n >> 3);
+}
+
+/**
+ * The batch's bytes to transfer: the writer's own buffer when it fits them closely,
+ * else a copy into one that does (the large buffer kept as a spare). Why: a reply buffer
+ * is held until every document in it is indexed, and with Elasticsearch slower than the
+ * input the held buffers add up to the bulk queue's bound; half-empty ones (a grown
+ * buffer is twice the size it needed) doubled that memory.
+ */
+function tightReply(): ArrayBuffer {
+  const written = out.buf.buffer as ArrayBuffer;
+  const n = out.pos;
+  if (written.byteLength - n <= slack(n)) return written;
+  const tight = replyBuffer(n, n + slack(n));
+  new Uint8Array(tight).set(out.bytes.subarray(0, n));
+  keepSpare(written);
+  return tight;
+}
+
 /** Lives as long as the worker: it numbers flow tuples once for the main thread. */
 const totals = new FlowTotalsBuilder();
 
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
-  out.adopt(replyBuffer(lastBatchBytes));
+  // Room for a batch like the last one and an eighth more; a larger batch grows the
+  // buffer (doubling it), and is then copied into one of its size (see tightReply).
+  out.adopt(replyBuffer(lastBatchBytes + (lastBatchBytes >> 3)));
   lines.begin();
   const docCounts = new Uint32Array(req.positions.length);
   const touched = new Set<string>();
@@ -81,10 +109,11 @@ function decode(req: DecodeRequest): DecodeResponse {
   }
   const table = totals.build();
   lastBatchBytes = out.pos;
+  const bytes = tightReply();
   return {
     type: 'decoded',
     id: req.id,
-    bytes: out.buf.buffer as ArrayBuffer,
+    bytes,
     docOffsets: lines.takeOffsets(),
     docCounts,
     request: req.data,
