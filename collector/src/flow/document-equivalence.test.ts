@@ -196,6 +196,16 @@ const macArb = fc.oneof(
   fc.string({ unit: 'grapheme-ascii' }),
 );
 
+/** Every place a sampling rate can come from. */
+const samplingSourceArb = fc.constantFrom(
+  'header' as const,
+  'record' as const,
+  'options' as const,
+  'sample' as const,
+  'config-default' as const,
+  'config-override' as const,
+);
+
 function opt<T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
   return fc.option(arb, { nil: undefined });
 }
@@ -423,16 +433,7 @@ const recordArb: fc.Arbitrary<FlowRecord> = fc
     icmpCode: opt(fc.nat(255)),
     direction: opt(fc.constantFrom('ingress' as const, 'egress' as const, 'unknown' as const)),
     samplingRate: opt(numberArb),
-    samplingSource: opt(
-      fc.constantFrom(
-        'header' as const,
-        'record' as const,
-        'options' as const,
-        'sample' as const,
-        'config-default' as const,
-        'config-override' as const,
-      ),
-    ),
+    samplingSource: opt(samplingSourceArb),
     fields: fieldsArb,
     extra: opt(extraArb),
   })
@@ -534,16 +535,7 @@ const fastShapeArb: fc.Arbitrary<FlowRecord> = fc
         { weight: 1, arbitrary: counterArb },
       ),
     ),
-    samplingSource: opt(
-      fc.constantFrom(
-        'header' as const,
-        'record' as const,
-        'options' as const,
-        'sample' as const,
-        'config-default' as const,
-        'config-override' as const,
-      ),
-    ),
+    samplingSource: opt(samplingSourceArb),
     sameAddress: fc.boolean(),
   })
   .map(({ src, dst, sameAddress, ...rest }) => {

@@ -29,6 +29,7 @@ import {
   writeText,
   writeTextNumber,
 } from './json-out.js';
+import { writeJsonValue } from './json-value-writer.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import { writeSflowExtra } from './sflow-extra.js';
@@ -152,30 +153,14 @@ function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): b
   return member(o, k, v, first);
 }
 
-/** Any value JSON writes (not undefined/function/symbol). */
+/**
+ * Any value JSON writes (not undefined/function/symbol): plain values as the general
+ * value writer writes them; objects through JSON.stringify (the document's replacer), so
+ * that a class instance or a toJSON method is written as the object route writes it.
+ */
 function writeValue(o: JsonOut, v: unknown): void {
-  switch (typeof v) {
-    case 'string':
-      writeString(o, v);
-      return;
-    case 'number':
-      writeNumber(o, v);
-      return;
-    case 'boolean':
-      writeText(o, v ? T.true : T.false);
-      return;
-    case 'bigint':
-      writeBigint(o, v);
-      return;
-    default:
-      writeRaw(o, jsonValue(v) ?? 'null');
-  }
-}
-
-/** A bigint as the document's replacer writes it: its decimal digits as a string. */
-function writeBigint(o: JsonOut, v: bigint): void {
-  if ('toJSON' in BigInt.prototype) throw UNUSUAL;
-  writeRaw(o, `"${v}"`);
+  if (typeof v === 'object' && v !== null) writeRaw(o, jsonValue(v) ?? 'null');
+  else writeJsonValue(o, v);
 }
 
 /** An interface or VLAN id: the document keeps them as strings (`String(n)`). */
