@@ -4,6 +4,7 @@ import type { JournalEntry } from '../ingest/journal/format.js';
 import type { FlowTotalsTable } from '../metrics/flow-tuples.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
 import { spawnThread } from '../threads/spawn.js';
+import { BufferSpares } from './buffer-spares.js';
 import type { DecodeRequest, FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** FNV-1a: a stable, cheap spread of exporters over workers. */
@@ -45,8 +46,11 @@ interface Pending {
  * 248-261 at 24 MB, 252-274 with V8's default for the thread; the same CPU.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 12 };
-/** Request buffers kept for reuse (a batch is at most the indexer's read step). */
-const MAX_SPARE_REQUESTS = 4;
+/**
+ * Request buffers kept for reuse, in bytes: a few batches' worth (a batch is about the
+ * indexer's read step, 64 KiB, and at most one datagram more).
+ */
+const MAX_SPARE_REQUEST_BYTES = 1024 * 1024;
 /** Request buffers are sized in these steps, so that a spare fits the next batches. */
 const REQUEST_ROUNDING = 64 * 1024;
 
@@ -71,12 +75,8 @@ export class DecodePool {
    * their worker by {@link release} once the last of them is (see SpareBuffer).
    */
   private held: { last: number; buffer: ArrayBuffer; worker: number }[] = [];
-  /**
-   * Request buffers the workers handed back, to pack later batches into. Why: a fresh
-   * buffer per batch is a large allocation, zeroed, then freed on the worker's side,
-   * which costs more CPU in V8's and the allocator's threads than the copy into it.
-   */
-  private readonly spareRequests: ArrayBuffer[] = [];
+  /** Request buffers the workers handed back, to pack later batches into. */
+  private readonly spareRequests = new BufferSpares(MAX_SPARE_REQUEST_BYTES, REQUEST_ROUNDING);
 
   private constructor(
     readonly size: number,
@@ -172,7 +172,7 @@ export class DecodePool {
         if (idx.length === 0) return;
         let total = 0;
         for (const i of idx) total += (entries[i] as JournalEntry).bytes.length;
-        const data = this.requestBuffer(total);
+        const data = new Uint8Array(this.spareRequests.take(total), 0, total);
         const offsets: number[] = [0];
         let off = 0;
         for (const i of idx) {
@@ -196,7 +196,7 @@ export class DecodePool {
           [data.buffer],
         );
         if (reply.type !== 'decoded') return;
-        if (this.spareRequests.length < MAX_SPARE_REQUESTS) this.spareRequests.push(reply.request);
+        this.spareRequests.keep(reply.request);
         const { bytes, docOffsets, docCounts } = reply;
         const buf = Buffer.from(bytes);
         let doc = 0;
@@ -214,22 +214,6 @@ export class DecodePool {
       }),
     );
     return { lines, aggregates, stats };
-  }
-
-  /** A buffer for `n` bytes of request: a spare one that fits, else a new one (not zeroed). */
-  private requestBuffer(n: number): Uint8Array<ArrayBuffer> {
-    const spares = this.spareRequests;
-    for (let i = spares.length - 1; i >= 0; i--) {
-      const b = spares[i] as ArrayBuffer;
-      if (b.byteLength >= n) {
-        spares.splice(i, 1);
-        return new Uint8Array(b, 0, n);
-      }
-    }
-    const fresh = Buffer.allocUnsafeSlow(
-      Math.ceil(Math.max(n, 1) / REQUEST_ROUNDING) * REQUEST_ROUNDING,
-    );
-    return new Uint8Array(fresh.buffer as ArrayBuffer, 0, n);
   }
 
   /**

@@ -5,6 +5,7 @@ import { type ExporterStats, FlowDecoder } from '../flow/decoder.js';
 import { JsonOut } from '../flow/json-out.js';
 import type { FlowRecord } from '../flow/record.js';
 import { FlowTotalsBuilder } from '../metrics/flow-tuples.js';
+import { BufferSpares } from './buffer-spares.js';
 import { BulkLineWriter } from './bulk-lines.js';
 import type {
   DecodeRequest,
@@ -19,43 +20,18 @@ let instance = '';
 
 /**
  * Where a batch's documents are written: straight into the buffer that is then
- * transferred to the main thread (a recycled one when one fits; it grows if the batch is
- * larger), so the bytes are never copied out.
+ * transferred to the main thread (a recycled one when one fits), so the bytes are not
+ * copied out unless the batch outgrew it (see tightReply).
  */
 const out = new JsonOut(64);
 const lines = new BulkLineWriter(out);
 /** Bytes the last batch wrote: the size asked of the next batch's buffer. */
 let lastBatchBytes = 256 * 1024;
 
-/** Buffers the main thread handed back (see SpareBuffer), at most this many bytes kept. */
-const spares: ArrayBuffer[] = [];
-let spareBytes = 0;
-const MAX_SPARE_BYTES = 8 * 1024 * 1024;
 /** New reply buffers are rounded up to this, so that later batches fit in recycled ones. */
 const REPLY_ROUNDING = 256 * 1024;
-
-function keepSpare(buffer: ArrayBuffer): void {
-  if (spareBytes + buffer.byteLength > MAX_SPARE_BYTES) return;
-  spares.push(buffer);
-  spareBytes += buffer.byteLength;
-}
-
-/**
- * A buffer of at least `n` bytes (and at most `max`): the smallest spare that fits, else
- * a new one.
- */
-function replyBuffer(n: number, max = Number.POSITIVE_INFINITY): ArrayBuffer {
-  let best = -1;
-  for (let i = 0; i < spares.length; i++) {
-    const size = (spares[i] as ArrayBuffer).byteLength;
-    if (size >= n && size <= max && (best < 0 || size < (spares[best] as ArrayBuffer).byteLength))
-      best = i;
-  }
-  if (best < 0) return new ArrayBuffer(Math.ceil(Math.max(n, 1) / REPLY_ROUNDING) * REPLY_ROUNDING);
-  const [buffer] = spares.splice(best, 1) as [ArrayBuffer];
-  spareBytes -= buffer.byteLength;
-  return buffer;
-}
+/** Buffers the main thread handed back (see SpareBuffer), at most 8 MiB kept. */
+const spares = new BufferSpares(8 * 1024 * 1024, REPLY_ROUNDING);
 
 /** Bytes a reply buffer of `n` written bytes may leave unused. */
 function slack(n: number): number {
@@ -73,9 +49,9 @@ function tightReply(): ArrayBuffer {
   const written = out.buf.buffer as ArrayBuffer;
   const n = out.pos;
   if (written.byteLength - n <= slack(n)) return written;
-  const tight = replyBuffer(n, n + slack(n));
+  const tight = spares.take(n, n + slack(n));
   new Uint8Array(tight).set(out.bytes.subarray(0, n));
-  keepSpare(written);
+  spares.keep(written);
   return tight;
 }
 
@@ -86,7 +62,7 @@ function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
   // Room for a batch like the last one and an eighth more; a larger batch grows the
   // buffer (doubling it), and is then copied into one of its size (see tightReply).
-  out.adopt(replyBuffer(lastBatchBytes + (lastBatchBytes >> 3)));
+  out.adopt(spares.take(lastBatchBytes + (lastBatchBytes >> 3)));
   lines.begin();
   const docCounts = new Uint32Array(req.positions.length);
   const touched = new Set<string>();
@@ -183,7 +159,7 @@ port.on('message', (msg: ToWorker) => {
         return;
       }
       case 'spare':
-        keepSpare(msg.buffer);
+        spares.keep(msg.buffer);
         return;
       case 'snapshot':
         reply = { type: 'snapshot', id: msg.id, snapshot: decoder.snapshotTemplates() };
