@@ -102,11 +102,12 @@ export function replayCommand(): Command {
       // Written as the collector's decode workers write them: whole bulk lines, their ids
       // documentId(idPrefix, idPosition, k), in a buffer of the datagram's own (the
       // indexer keeps ranges of it until they are indexed).
+      const lines = new BulkLineWriter(new JsonOut(64));
       const push = async (d: JournalDatagram, idPrefix: string, idPosition: number) => {
         const records = decoder.decode(d).records;
         seq += 1;
         if (records.length === 0) return;
-        const lines = new BulkLineWriter(new JsonOut(records.length * 2048 + 64));
+        lines.out.adopt(new ArrayBuffer(records.length * 2048 + 64));
         lines.begin();
         lines.datagram(records, idPrefix, idPosition);
         docs += records.length;
