@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import type { Client } from '@elastic/elasticsearch';
 import { BulkIndexer } from './bulk.js';
-import { buildBulkBody, hasLineBreak, lineParts, renderLine } from './bulk-body.js';
+import { bulkBodyParts, hasLineBreak, lineParts, renderLine } from './bulk-body.js';
 
 const enc = new TextEncoder();
 
@@ -21,15 +22,32 @@ function documents(n: number): string[] {
 }
 
 /** A client whose `_bulk` answers every document with `status(i)` and keeps the bodies. */
-function fakeClient(status: (docIndex: number) => number): { client: Client; bodies: Buffer[] } {
+function fakeClient(status: (docIndex: number) => number): {
+  client: Client;
+  bodies: Buffer[];
+  kinds: ('buffer' | 'stream')[];
+} {
   const bodies: Buffer[] = [];
+  /** Per request, whether its body went out as one Buffer or as a stream of views. */
+  const kinds: ('buffer' | 'stream')[] = [];
   const client = {
     transport: {
       request: async (params: { bulkBody: unknown }) => {
-        assert.ok(Buffer.isBuffer(params.bulkBody), 'the body goes out as a Buffer');
-        // A copy: the indexer builds its next request in the same buffer once answered.
-        const body = Buffer.from(params.bulkBody as Buffer);
-        bodies.push(body);
+        // One Buffer, or a stream of Buffers (several runs of lines): read in full, as a
+        // copy (the views are of buffers the caller may reuse once the lines are done).
+        const b = params.bulkBody;
+        // Kept in the order the requests were made, whatever order they are read in.
+        const slot = bodies.push(Buffer.alloc(0)) - 1;
+        kinds[slot] = Buffer.isBuffer(b) ? 'buffer' : 'stream';
+        let body: Buffer;
+        if (Buffer.isBuffer(b)) body = Buffer.from(b);
+        else {
+          assert.ok(b instanceof Readable, 'the body goes out as a Buffer or a stream');
+          const chunks: Buffer[] = [];
+          for await (const c of b) chunks.push(Buffer.from(c as Buffer));
+          body = Buffer.concat(chunks);
+        }
+        bodies[slot] = body;
         const lines = body.toString('utf8').split('\n');
         const items = [];
         for (let k = 0; k + 1 < lines.length; k += 2) {
@@ -49,7 +67,7 @@ function fakeClient(status: (docIndex: number) => number): { client: Client; bod
       },
     },
   } as unknown as Client;
-  return { client, bodies };
+  return { client, bodies, kinds };
 }
 
 test('bulk body: action line with the id as JSON, the document bytes unchanged, a line break each', () => {
@@ -59,7 +77,7 @@ test('bulk body: action line with the id as JSON, the document bytes unchanged, 
     return { idJson, text, line: { buf: line, start: 0, end: line.length } };
   });
   const want = docs.map((d) => `{"create":{"_id":${d.idJson}}}\n${d.text}\n`).join('');
-  const body = buildBulkBody(docs.map((d) => d.line));
+  const body = Buffer.concat(bulkBodyParts(docs.map((d) => d.line)).parts);
   assert.equal(body.toString('utf8'), want);
   assert.equal(body.length, Buffer.byteLength(want), 'bytes, not characters');
   // The id and the document come back out of a line as they went in (dead letters).
@@ -89,11 +107,14 @@ test('bulk body: lines that follow each other in one buffer, lines elsewhere, in
   // their own in between lines of the batch.
   const order = [lines[0], lines[1], lines[3], own[0], lines[2], own[1]] as typeof lines;
   const want = order.map((l) => Buffer.from(l.buf.subarray(l.start, l.end)).toString()).join('');
-  assert.equal(buildBulkBody(order).toString(), want);
-  const into = Buffer.alloc(want.length + 100, 0x41);
-  const body = buildBulkBody(order, into);
-  assert.equal(body.toString(), want);
-  assert.equal(body.buffer, into.buffer, 'written into the spare buffer given');
+  const { parts, bytes } = bulkBodyParts(order);
+  assert.equal(Buffer.concat(parts).toString(), want);
+  assert.equal(bytes, Buffer.byteLength(want));
+  // Views, not copies: one per run of lines that follow each other in one buffer.
+  assert.equal(parts.length, 5, 'lines 0-1 of the batch are one part');
+  assert.equal(parts[0]?.buffer, batch.buffer);
+  assert.equal(parts[0]?.byteOffset, batch.byteOffset + 4);
+  assert.equal(parts[3]?.buffer, batch.buffer);
 });
 
 test('bulk indexer with byte sources: ids kept, requests split by body bytes, every document sent once', async (t) => {
@@ -199,7 +220,7 @@ test('bulk indexer: string and byte sources give the same request body', async (
 test('bulk indexer with rendered lines: one batch buffer, split by bytes, each sent once; dead letters and a malformed line keep their id and text', async (t) => {
   const texts = documents(40);
   const rejected = new Set([7, 21]);
-  const { client, bodies } = fakeClient((n) => (rejected.has(n) ? 400 : 201));
+  const { client, bodies, kinds } = fakeClient((n) => (rejected.has(n) ? 400 : 201));
   const dir = mkdtempSync(join(tmpdir(), 'sluice-body-'));
   const path = join(dir, 'dead.ndjson');
   const flushBytes = 4096;
@@ -241,6 +262,10 @@ test('bulk indexer with rendered lines: one batch buffer, split by bytes, each s
   }
   const want = texts.map((_, i) => `id-${i}`).filter((id) => id !== 'id-30');
   assert.deepEqual(sent, want, 'every well-formed line once, in order');
+  // Runs of the batch buffer went out as views: the request with the gap left by the
+  // malformed line is two runs, a stream; the others are one, a Buffer.
+  assert.ok(kinds.includes('stream'), `bodies went out as ${kinds.join(', ')}`);
+  assert.ok(kinds.includes('buffer'), `bodies went out as ${kinds.join(', ')}`);
   const dead = readFileSync(path, 'utf8')
     .trim()
     .split('\n')

@@ -2,8 +2,8 @@
  * The `_bulk` request body as bytes. Every document is held as its whole NDJSON pair, the
  * line: `{"create":{"_id":<id as JSON>}}\n`, the document's UTF-8 JSON, a line break. The
  * decode workers write lines like that for every record, back to back in one buffer per
- * batch, so a request body is a few large copies out of those buffers: no string, no
- * object and no view per document on the way. Documents given one at a time (replay,
+ * batch, so a request body is a few views of those buffers: no string, no object, no
+ * view and no copy per document on the way. Documents given one at a time (replay,
  * library use) are rendered into a line of their own when added.
  */
 
@@ -71,18 +71,15 @@ export function lineParts(line: BodyLine): { id: string; source: Uint8Array } {
 }
 
 /**
- * The body of one `_bulk` request holding `lines`, in order: written into `into` (a view
- * of its start is returned) when it is large enough, else into a new Buffer. Lines that
- * follow each other in the same buffer (a decode batch) are copied together.
+ * The body of one `_bulk` request holding `lines`, in order, as views of the buffers the
+ * lines are in (no copy): lines that follow each other in the same buffer (a decode
+ * batch) are one view. Why views: a copied body is a second copy of up to `flushBytes`
+ * per request in flight (4 x 5 MiB by default) on top of the lines it copies, and the
+ * sink holds the lines until they are indexed anyway.
  */
-export function buildBulkBody(lines: readonly BodyLine[], into?: Buffer): Buffer {
-  let total = 0;
-  for (const l of lines) total += l.end - l.start;
-  const body =
-    into !== undefined && into.length >= total
-      ? into.subarray(0, total)
-      : Buffer.allocUnsafe(total);
-  let off = 0;
+export function bulkBodyParts(lines: readonly BodyLine[]): { parts: Buffer[]; bytes: number } {
+  const parts: Buffer[] = [];
+  let bytes = 0;
   let i = 0;
   while (i < lines.length) {
     const first = lines[i] as BodyLine;
@@ -93,9 +90,9 @@ export function buildBulkBody(lines: readonly BodyLine[], into?: Buffer): Buffer
       if (next.buf !== first.buf || next.start !== end) break;
       end = next.end;
     }
-    body.set(first.buf.subarray(first.start, end), off);
-    off += end - first.start;
+    const b = first.buf;
+    parts.push(Buffer.from(b.buffer, b.byteOffset + first.start, end - first.start));
+    bytes += end - first.start;
   }
-  if (off !== total) throw new Error(`bulk body: wrote ${off} bytes of ${total}`);
-  return body;
+  return { parts, bytes };
 }

@@ -17,13 +17,14 @@
  * complete in. Memory is bounded: past `maxQueuedBytes`, `add` returns false and
  * {@link BulkIndexer.waitForCapacity} waits; records wait in the journal instead.
  */
+import { Readable } from 'node:stream';
 import type { Client } from '@elastic/elasticsearch';
 import { errors } from '@elastic/elasticsearch';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import {
   asBytes,
   type BodyLine,
-  buildBulkBody,
+  bulkBodyParts,
   hasLineBreak,
   lineParts,
   renderLine,
@@ -157,9 +158,9 @@ export const DEFAULT_MAX_QUEUED_BYTES = 24 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY = 4;
 
 const NO_BYTES = new Uint8Array(0);
-/** Request body buffers kept for reuse (each `flushBytes`; more in flight are made anew). */
-const MAX_SPARE_BODIES = 2;
 const LF = 0x0a;
+/** Runs of lines a body is sent as without a copy (decode batches: a few per request). */
+const MAX_BODY_PARTS = 16;
 
 interface Entry extends BodyLine {
   /**
@@ -327,12 +328,6 @@ export class BulkIndexer {
   private queuedBytes = 0;
   private inFlight = 0;
   private readonly controllers = new Set<AbortController>();
-  /**
-   * Body buffers of `flushBytes` to build requests in, reused: a fresh 5 MiB buffer per
-   * request is memory outside V8's heap, and its churn made V8 collect more often (with
-   * Elasticsearch slow and the queue full, +20 % CPU; see bench/ingest).
-   */
-  private readonly spareBodies: Buffer[] = [];
   private readonly retryTimers = new Set<NodeJS.Timeout>();
 
   private due = false;
@@ -637,9 +632,18 @@ export class BulkIndexer {
   }
 
   private async send(batch: Entry[]): Promise<void> {
-    const spare = this.spareBodies.pop() ?? Buffer.allocUnsafe(this.flushBytes);
-    const body = buildBulkBody(batch, spare);
-    const bytes = body.length;
+    // The body is views of the lines' own buffers (bulk-body.ts): one Buffer, or a
+    // stream of a few (sent chunked). The lines are held until done, which is after the
+    // answer, so their bytes stay put while the request reads them. Lines in many
+    // buffers of their own (documents added one by one) are copied into one instead:
+    // a socket write per line would cost more than the copy.
+    const { parts, bytes } = bulkBodyParts(batch);
+    const body =
+      parts.length === 1
+        ? (parts[0] as Buffer)
+        : parts.length <= MAX_BODY_PARTS
+          ? Readable.from(parts)
+          : Buffer.concat(parts, bytes);
     const controller = new AbortController();
     this.controllers.add(controller);
     const started = performance.now();
@@ -667,9 +671,6 @@ export class BulkIndexer {
     }
     const durationMs = this.timed(started);
     this.controllers.delete(controller);
-    // Answered: the server has read the whole body, nothing sends from it any more. (A
-    // failed request's buffer is dropped: a write could still be queued on its socket.)
-    if (this.spareBodies.length < MAX_SPARE_BODIES) this.spareBodies.push(spare);
     if (this.stopped) return;
     try {
       await this.handleAnswer(batch, answer, { durationMs, items: batch.length, bytes });
