@@ -1,7 +1,7 @@
 import { detectFormat, type ExportFormat } from '../protocol/detect.js';
 import type { DecodeReason } from '../protocol/errors.js';
 import { decodeIpfix, ipfixTemplateFromSnapshot } from '../protocol/ipfix/ipfix.js';
-import { decodeNetflowLegacy } from '../protocol/netflow/legacy.js';
+import { readNetflowLegacyHeader } from '../protocol/netflow/legacy.js';
 import type { DecodeInput, ExportResult } from '../protocol/netflow/result.js';
 import { decodeNetflowV9, v9TemplateFromSnapshot } from '../protocol/netflow/v9.js';
 import { SequenceTracker } from '../protocol/sequence.js';
@@ -118,12 +118,17 @@ export class FlowDecoder {
       receivedMs: d.receivedMs,
       store: this.templates,
     };
+    // NetFlow v1/v5/v7: the header here, the records straight into flow records below.
+    const legacy =
+      format === 'netflow-v9' || format === 'ipfix'
+        ? undefined
+        : readNetflowLegacyHeader(d.bytes, input);
     const res: ExportResult =
-      format === 'netflow-v9'
-        ? decodeNetflowV9(d.bytes, input)
-        : format === 'ipfix'
-          ? decodeIpfix(d.bytes, input)
-          : decodeNetflowLegacy(d.bytes, input);
+      legacy !== undefined
+        ? legacy.res
+        : format === 'netflow-v9'
+          ? decodeNetflowV9(d.bytes, input)
+          : decodeIpfix(d.bytes, input);
     for (const i of res.issues) this.issue(stats, out, i.reason, i.message);
     if (res.ctx && res.ctx.version !== 1) {
       this.trackSequence(
@@ -133,7 +138,10 @@ export class FlowDecoder {
         res.sequenceIncrement,
       );
     }
-    out.records = this.producer.produce(res, d.exporterPort);
+    out.records =
+      legacy !== undefined
+        ? this.producer.produceLegacy(d.bytes, legacy, d.exporterPort)
+        : this.producer.produce(res, d.exporterPort);
     if (stats) stats.records += out.records.length;
     return out;
   }
