@@ -31,10 +31,11 @@ const EXPORTER = '192.0.2.7';
 const PORT = 2055;
 const RECEIVED_MS = 1_700_000_100_000;
 
+/** Bytes per record, and where its protocol byte is. */
 const GEOMETRY = {
-  1: { header: 16, record: 48, protocolAt: 38 },
-  5: { header: 24, record: 48, protocolAt: 38 },
-  7: { header: 24, record: 52, protocolAt: 38 },
+  1: { record: 48, protocolAt: 38 },
+  5: { record: 48, protocolAt: 38 },
+  7: { record: 52, protocolAt: 38 },
 } as const;
 
 type Version = keyof typeof GEOMETRY;
@@ -69,6 +70,10 @@ const packetArb = fc.constantFrom<Version>(1, 5, 7).chain((version) =>
     sequence: u32,
     engine: fc.nat(0xffff),
     sampling: fc.oneof(fc.constant(0), fc.nat(0xffff)),
+    /** Now and then the datagram cut short, the header too (from 4 bytes, a version). */
+    cut: fc.option(fc.integer({ min: 4, max: 80 }), { freq: 10 }),
+    /** Where the datagram starts in a larger buffer (a decode worker's are recycled). */
+    at: fc.nat(16),
   }),
 );
 
@@ -83,7 +88,10 @@ function packetBytes(p: PacketFacts): Uint8Array {
   if (p.version === 7) b.u32(p.engine);
   for (const r of p.records) b.raw(r);
   b.raw(new Uint8Array(p.tail).fill(0xa5));
-  return b.bytes();
+  const bytes = p.cut === null ? b.bytes() : b.bytes().subarray(0, p.cut);
+  const around = new Uint8Array(p.at + bytes.length + 16).fill(0x5a);
+  around.set(bytes, p.at);
+  return around.subarray(p.at, p.at + bytes.length);
 }
 
 const samplingArb: fc.Arbitrary<SamplingConfig> = fc.record(

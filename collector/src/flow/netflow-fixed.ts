@@ -29,9 +29,11 @@ export type FixedProducer = (
 ) => void;
 
 /**
- * The actions of v1/v5/v7 fields that only store the field's number in a member (STORES),
- * which nothing after the lift reads again except the ICMP rule (protocol, dstPort),
- * applied here from the locals. A layout with any other action is left to the general path.
+ * The actions of v1/v5/v7 fields that store the field's number in a record member (STORES)
+ * and do nothing else. Of those members, NetflowProducer.record reads only protocol and
+ * dstPort again after the lift (the ICMP rule, applied here from the locals), and bytes
+ * and packets, to fill them from totals, which a layout taken here has none of (a total
+ * is not in this set). A layout with any other action is left to the general path.
  */
 const PLAIN = new Set<number>([
   A.inInterface,
@@ -110,7 +112,10 @@ function memberStatements(layout: FixedLayout): string | undefined {
   return code;
 }
 
-/** The generated producer of a fixed layout; undefined when code generation is disallowed. */
+/**
+ * The generated producer of a fixed layout; undefined when code generation is disallowed
+ * or the layout has an action not taken here.
+ */
 function compileFixedProducer(layout: FixedLayout): FixedProducer | undefined {
   const members = memberStatements(layout);
   if (members === undefined) return undefined;
