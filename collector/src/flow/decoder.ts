@@ -118,32 +118,50 @@ export class FlowDecoder {
       receivedMs: d.receivedMs,
       store: this.templates,
     };
-    // NetFlow v1/v5/v7: the header here, the records straight into flow records below.
-    const legacy =
-      format === 'netflow-v9' || format === 'ipfix'
-        ? undefined
-        : readNetflowLegacyHeader(d.bytes, input);
-    const res: ExportResult =
-      legacy !== undefined
-        ? legacy.res
-        : format === 'netflow-v9'
-          ? decodeNetflowV9(d.bytes, input)
-          : decodeIpfix(d.bytes, input);
+    if (format !== 'netflow-v9' && format !== 'ipfix')
+      return this.decodeLegacy(d, input, stats, out);
+    const res =
+      format === 'netflow-v9' ? decodeNetflowV9(d.bytes, input) : decodeIpfix(d.bytes, input);
+    this.account(d.exporter, res, stats, out);
+    out.records = this.producer.produce(res, d.exporterPort);
+    if (stats) stats.records += out.records.length;
+    return out;
+  }
+
+  /**
+   * NetFlow v1/v5/v7: the header read here, the records made straight into flow records
+   * (netflow-fixed.ts). A method of its own, which keeps `decode` as small as it was for
+   * V8's inlining of the v9/IPFIX path.
+   */
+  private decodeLegacy(
+    d: Datagram,
+    input: DecodeInput,
+    stats: ExporterStats | undefined,
+    out: DecodeOutcome,
+  ): DecodeOutcome {
+    const packet = readNetflowLegacyHeader(d.bytes, input);
+    this.account(d.exporter, packet.res, stats, out);
+    out.records = this.producer.produceLegacy(d.bytes, packet, d.exporterPort);
+    if (stats) stats.records += out.records.length;
+    return out;
+  }
+
+  /** A NetFlow/IPFIX datagram's issues and sequence number, against its exporter. */
+  private account(
+    exporter: string,
+    res: ExportResult,
+    stats: ExporterStats | undefined,
+    out: DecodeOutcome,
+  ): void {
     for (const i of res.issues) this.issue(stats, out, i.reason, i.message);
     if (res.ctx && res.ctx.version !== 1) {
       this.trackSequence(
         stats,
-        this.streamKey(d.exporter, res.ctx.version, res.ctx.domain),
+        this.streamKey(exporter, res.ctx.version, res.ctx.domain),
         res.ctx.sequence,
         res.sequenceIncrement,
       );
     }
-    out.records =
-      legacy !== undefined
-        ? this.producer.produceLegacy(d.bytes, legacy, d.exporterPort)
-        : this.producer.produce(res, d.exporterPort);
-    if (stats) stats.records += out.records.length;
-    return out;
   }
 
   /**
