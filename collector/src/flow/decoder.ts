@@ -123,9 +123,7 @@ export class FlowDecoder {
     const res =
       format === 'netflow-v9' ? decodeNetflowV9(d.bytes, input) : decodeIpfix(d.bytes, input);
     this.account(d.exporter, res, stats, out);
-    out.records = this.producer.produce(res, d.exporterPort);
-    if (stats) stats.records += out.records.length;
-    return out;
+    return this.done(out, this.producer.produce(res, d.exporterPort), stats);
   }
 
   /**
@@ -141,8 +139,17 @@ export class FlowDecoder {
   ): DecodeOutcome {
     const packet = readNetflowLegacyHeader(d.bytes, input);
     this.account(d.exporter, packet.res, stats, out);
-    out.records = this.producer.produceLegacy(d.bytes, packet, d.exporterPort);
-    if (stats) stats.records += out.records.length;
+    return this.done(out, this.producer.produceLegacy(d.bytes, packet, d.exporterPort), stats);
+  }
+
+  /** The outcome with its records, counted against the exporter. */
+  private done(
+    out: DecodeOutcome,
+    records: FlowRecord[],
+    stats: ExporterStats | undefined,
+  ): DecodeOutcome {
+    out.records = records;
+    if (stats) stats.records += records.length;
     return out;
   }
 
@@ -223,9 +230,7 @@ export class FlowDecoder {
         1,
       );
     }
-    out.records = this.sflow.produce(res, d.exporter, d.exporterPort, d.receivedMs);
-    if (stats) stats.records += out.records.length;
-    return out;
+    return this.done(out, this.sflow.produce(res, d.exporter, d.exporterPort, d.receivedMs), stats);
   }
 
   /**
