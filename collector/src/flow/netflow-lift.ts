@@ -390,7 +390,7 @@ export function liftLoop(actions: Uint8Array): Lifter {
  * lift state (`st`): exactly what their LIFTS function does, written inline by the
  * generated lifter (one statement instead of a call, however many fields a layout has).
  */
-const STORES: ReadonlyMap<number, string> = new Map([
+export const STORES: ReadonlyMap<number, string> = new Map([
   [A.reverseBytes, 'r.reverseBytes'],
   [A.reversePackets, 'r.reversePackets'],
   [A.bytes, 'r.bytes'],

@@ -1,25 +1,13 @@
+import { type LegacyPacket, readNetflowLegacyRecords } from '../protocol/netflow/legacy.js';
 import type { ExportResult } from '../protocol/netflow/result.js';
 import type { DataRecord, PacketContext } from '../protocol/templates/types.js';
 import { LayoutCache } from './layout-cache.js';
+import { fixedProducerOf } from './netflow-fixed.js';
 import { actionOf, compileLifter, type Lifter, LiftState, liftLoop, num } from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingDecision, SamplingRates } from './sampling.js';
-
-const U32 = 0x100000000;
-
-/** Absolute time of a sysUptime-relative stamp (v1-v9): the export header anchors the clock. */
-function fromUptime(ctx: PacketContext, uptimeStamp: number): number | undefined {
-  if (ctx.sysUptimeMs === undefined) return undefined;
-  // Signed 32-bit difference: handles the uptime counter wrapping after ~49.7 days.
-  // For two 32-bit stamps the difference is already within (-2^32, 2^32), where `%`
-  // changes nothing; it is skipped there because on doubles V8 calls fmod for it.
-  let delta = ctx.sysUptimeMs - uptimeStamp;
-  if (!(delta > -U32 && delta < U32)) delta %= U32;
-  if (delta >= U32 / 2) delta -= U32;
-  else if (delta < -U32 / 2) delta += U32;
-  return ctx.exportTimeMs - delta;
-}
+import { fromUptime } from './uptime.js';
 
 function exporterOf(ctx: PacketContext, port: number | undefined): ExporterInfo {
   return {
@@ -125,6 +113,35 @@ export class NetflowProducer {
     return out;
   }
 
+  /**
+   * The records of a NetFlow v1/v5/v7 datagram whose header is read: made straight from
+   * the bytes by the layout's generated producer (netflow-fixed.ts), or read and lifted
+   * as every other format's when there is none.
+   */
+  produceLegacy(buf: Uint8Array, p: LegacyPacket, exporterPort?: number): FlowRecord[] {
+    const { res, layout, view } = p;
+    const ctx = res.ctx;
+    const fixed = layout !== undefined ? fixedProducerOf(layout) : undefined;
+    if (fixed === undefined || layout === undefined || view === undefined || ctx === undefined) {
+      readNetflowLegacyRecords(buf, p);
+      return this.produce(res, exporterPort);
+    }
+    const out: FlowRecord[] = new Array(p.count);
+    if (p.count === 0) return out;
+    // What record() decides for each of them: none carries a rate or sampler id.
+    const interval = res.sampling?.interval ?? 0;
+    const decision = this.sampling.decide(
+      ctx.exporter,
+      ctx.domain,
+      undefined,
+      interval > 0 ? interval : undefined,
+      'header',
+    );
+    const exporter = exporterOf(ctx, exporterPort);
+    fixed(buf, view, layout.header, p.count, ctx, exporter, decision.rate, decision.source, out);
+    return out;
+  }
+
   private learnOptions(rec: DataRecord): void {
     let sampler: number | undefined;
     let rate: number | undefined;
@@ -149,7 +166,8 @@ export class NetflowProducer {
 
   private record(rec: DataRecord, exporter: ExporterInfo, res: ExportResult): FlowRecord {
     const ctx = rec.ctx;
-    const r = new NetflowRecord(rec.options ? 'options' : 'flow', exporter, ctx.receivedMs, rec);
+    const kind = rec.options ? 'options' : 'flow';
+    const r = new NetflowRecord(kind, exporter, ctx.receivedMs, rec.layout, rec.values);
     const st = this.state;
     st.reset();
     lifterOf(liftPlans.getLayout(rec.layout))(r, st, rec.values, rec.layout.ipv4);

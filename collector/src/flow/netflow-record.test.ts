@@ -3,8 +3,6 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ipv4ToString } from '../protocol/address.js';
 import { elementFor } from '../protocol/ipfix/registry/index.js';
-import { DecodedRecord } from '../protocol/templates/decoded-record.js';
-import type { PacketContext } from '../protocol/templates/types.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo } from './record.js';
 
@@ -23,18 +21,8 @@ const exporter: ExporterInfo = {
   exportTimeMs: 1_700_000_000_000,
 };
 
-const ctx: PacketContext = {
-  version: 9,
-  exporter: '192.0.2.1',
-  domain: 0,
-  sequence: 1,
-  exportTimeMs: 1_700_000_000_000,
-  sysUptimeMs: 1000,
-  receivedMs: 1_700_000_000_000,
-};
-
-function empty(): DecodedRecord {
-  return new DecodedRecord(ctx, 256, false, { infos: [], ipv4: new Uint8Array(0) }, []);
+function empty(): NetflowRecord {
+  return new NetflowRecord('flow', exporter, 0, { infos: [], ipv4: new Uint8Array(0) }, []);
 }
 
 function text(n: number): string {
@@ -44,7 +32,7 @@ function text(n: number): string {
 test('addresses set as numbers read as their text', () => {
   fc.assert(
     fc.property(fc.nat(0xffffffff), fc.nat(0xffffffff), fc.nat(0xffffffff), (s, d, h) => {
-      const r = new NetflowRecord('flow', exporter, 0, empty());
+      const r = empty();
       assert.equal(r.srcAddr, undefined);
       r.setSrcIpv4(s);
       r.setDstIpv4(d);
@@ -60,7 +48,7 @@ test('addresses set as numbers read as their text', () => {
 });
 
 test('setting an address as text drops its number; setting a number drops old text', () => {
-  const r = new NetflowRecord('flow', exporter, 0, empty());
+  const r = empty();
   r.setSrcIpv4(0x0a000001);
   assert.equal(r.srcAddr, '10.0.0.1');
   r.srcAddr = '2001:db8::1';
@@ -84,12 +72,7 @@ test('fields are the decoded values with their elements; setting fields drops th
   const infos = [elementFor(0, 8), elementFor(0, 7), elementFor(0, 1)];
   const layout = { infos, ipv4: Uint8Array.of(1, 0, 0) };
   const values = [0xc0000201, 443, 1234n];
-  const r = new NetflowRecord(
-    'flow',
-    exporter,
-    0,
-    new DecodedRecord(ctx, 256, false, layout, values),
-  );
+  const r = new NetflowRecord('flow', exporter, 0, layout, values);
   assert.equal(r.layout, layout);
   assert.equal(r.values, values);
   assert.deepEqual(

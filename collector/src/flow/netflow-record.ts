@@ -1,10 +1,6 @@
+import { fieldsOf } from '../protocol/templates/decoded-record.js';
 import { ipv4Text } from '../protocol/templates/ipv4-field.js';
-import type {
-  DataRecord,
-  FieldValue,
-  FlowField,
-  RecordLayout,
-} from '../protocol/templates/types.js';
+import type { FieldValue, FlowField, RecordLayout } from '../protocol/templates/types.js';
 import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './record.js';
 
 // The FlowRecord the NetFlow/IPFIX producer makes. A class, for two reasons:
@@ -15,7 +11,7 @@ import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './rec
 //   text only when srcAddr, dstAddr or nextHop is read, which the indexing path never
 //   does (it writes the digits from the number).
 // - its elements are the decoded record's values beside the template's layout; the
-//   `fields` objects are made only when someone reads them (decoded-record.ts).
+//   `fields` objects are made only when someone reads them (fieldsOf, decoded-record.ts).
 // Setting srcAddr, dstAddr or nextHop replaces the number, and setting fields drops the
 // values, so the two never disagree.
 // Members that are not known are undefined (present, not absent, unlike a literal).
@@ -66,14 +62,17 @@ export class NetflowRecord implements FlowRecord {
     public kind: RecordKind,
     public exporter: ExporterInfo,
     public receivedMs: number,
-    private readonly data: DataRecord,
+    layout: RecordLayout,
+    values: readonly FieldValue[],
   ) {
-    this.layout = data.layout;
-    this.values = data.values;
+    this.layout = layout;
+    this.values = values;
   }
 
   get fields(): readonly FlowField[] {
-    return this.ownFields ?? this.data.fields;
+    // Until fields are set, layout and values are (the setter drops them).
+    this.ownFields ??= fieldsOf(this.layout as RecordLayout, this.values as readonly FieldValue[]);
+    return this.ownFields;
   }
 
   set fields(v: readonly FlowField[]) {

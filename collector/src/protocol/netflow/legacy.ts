@@ -11,10 +11,13 @@ import { type DecodeInput, type ExportResult, emptyResult } from './result.js';
  * document mapping serves every format (Elastic's NetFlow integration does the same).
  */
 
-type Kind = 'ip' | 'u8' | 'u16' | 'u32';
-interface Slot {
+/** How a fixed-layout field is read: an IPv4 address (as its number) or an unsigned integer. */
+export type FixedKind = 'ip' | 'u8' | 'u16' | 'u32';
+
+/** One field of a fixed layout: where it lies in a record, how it is read, which element. */
+export interface FixedSlot {
   readonly offset: number;
-  readonly kind: Kind;
+  readonly kind: FixedKind;
   readonly info: ElementInfo;
 }
 
@@ -34,7 +37,7 @@ const ROUTER_SC: ElementInfo = {
 // 1 octetDeltaCount, 22 flowStartSysUpTime, 21 flowEndSysUpTime, 7/11 ports,
 // 4 protocolIdentifier, 5 ipClassOfService, 6 tcpControlBits, 16/17 BGP AS,
 // 9/13 prefix lengths.
-const COMMON: readonly Slot[] = [
+const COMMON: readonly FixedSlot[] = [
   { offset: 0, kind: 'ip', info: ie(8) },
   { offset: 4, kind: 'ip', info: ie(12) },
   { offset: 8, kind: 'ip', info: ie(15) },
@@ -48,7 +51,7 @@ const COMMON: readonly Slot[] = [
   { offset: 34, kind: 'u16', info: ie(11) },
 ];
 
-const V1_RECORD: readonly Slot[] = [
+const V1_RECORD: readonly FixedSlot[] = [
   ...COMMON,
   // 36: pad (2 bytes)
   { offset: 38, kind: 'u8', info: ie(4) },
@@ -57,7 +60,7 @@ const V1_RECORD: readonly Slot[] = [
   // 41..47: padding and reserved
 ];
 
-const V5_RECORD: readonly Slot[] = [
+const V5_RECORD: readonly FixedSlot[] = [
   ...COMMON,
   // 36: pad (1 byte)
   { offset: 37, kind: 'u8', info: ie(6) },
@@ -70,14 +73,14 @@ const V5_RECORD: readonly Slot[] = [
   // 46: pad (2 bytes)
 ];
 
-const V7_RECORD: readonly Slot[] = [
+const V7_RECORD: readonly FixedSlot[] = [
   ...V5_RECORD,
   // 46: flags2 (which fields are valid in a Catalyst shortcut), 48: router_sc
   { offset: 48, kind: 'ip', info: ROUTER_SC },
 ];
 
 /** Reads `count` records starting at `start`, `record` bytes apart, into `out`. */
-type RecordsReader = (
+export type RecordsReader = (
   buf: Uint8Array,
   view: DataView,
   start: number,
@@ -86,15 +89,24 @@ type RecordsReader = (
   out: DataRecord[],
 ) => void;
 
-interface Layout {
+/** A NetFlow v1, v5 or v7 record format. */
+export interface FixedLayout {
   readonly version: 1 | 5 | 7;
+  /** Bytes of the datagram header; the records follow it. */
   readonly header: number;
+  /** Bytes of one record. */
   readonly record: number;
-  readonly slots: readonly Slot[];
+  readonly slots: readonly FixedSlot[];
+  /** The layout every record of this format carries (one object, found by identity). */
+  readonly shared: RecordLayout;
   readonly read: RecordsReader;
 }
 
-function slotExpression(kind: Kind, at: string): string {
+/**
+ * Generated code's read of a slot whose first byte is at `at` (an expression), with the
+ * datagram as `buf` and a DataView over it as `view`.
+ */
+export function slotExpression(kind: FixedKind, at: string): string {
   switch (kind) {
     case 'ip': // the address as its number: RecordLayout.ipv4
       return `view.getUint32(${at})`;
@@ -112,7 +124,11 @@ function slotExpression(kind: Kind, at: string): string {
  * by straight-line code and the record's values built as one array literal (no loop
  * over the slots, no switch per field). Addresses stay numbers (RecordLayout.ipv4).
  */
-function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
+function recordsReader(
+  slots: readonly FixedSlot[],
+  record: number,
+  shared: RecordLayout,
+): RecordsReader {
   const values = slots.map((s) => slotExpression(s.kind, `base + ${s.offset}`));
   const code = `
     return function readRecords(buf, view, start, count, ctx, out) {
@@ -122,10 +138,6 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
         ]));
       }
     };`;
-  const shared: RecordLayout = {
-    infos: slots.map((s) => s.info),
-    ipv4: Uint8Array.from(slots, (s) => (s.kind === 'ip' ? 1 : 0)),
-  };
   try {
     const factory = new Function('layout', 'DecodedRecord', code) as (
       layout: RecordLayout,
@@ -138,7 +150,7 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
       for (let i = 0, base = start; i < count; i++, base += record) {
         const values: FieldValue[] = new Array(slots.length);
         for (let j = 0; j < slots.length; j++) {
-          const s = slots[j] as Slot;
+          const s = slots[j] as FixedSlot;
           values[j] = readSlot(buf, view, base + s.offset, s.kind);
         }
         out.push(new DecodedRecord(ctx, 0, false, shared, values));
@@ -148,7 +160,7 @@ function recordsReader(slots: readonly Slot[], record: number): RecordsReader {
 }
 
 /** A slot's value; an address as its number (RecordLayout.ipv4). */
-function readSlot(buf: Uint8Array, view: DataView, off: number, kind: Kind): FieldValue {
+function readSlot(buf: Uint8Array, view: DataView, off: number, kind: FixedKind): FieldValue {
   switch (kind) {
     case 'ip':
     case 'u32':
@@ -160,18 +172,41 @@ function readSlot(buf: Uint8Array, view: DataView, off: number, kind: Kind): Fie
   }
 }
 
-function layout(version: 1 | 5 | 7, header: number, record: number, slots: readonly Slot[]) {
-  return { version, header, record, slots, read: recordsReader(slots, record) };
+function layout(
+  version: 1 | 5 | 7,
+  header: number,
+  record: number,
+  slots: readonly FixedSlot[],
+): FixedLayout {
+  const shared: RecordLayout = {
+    infos: slots.map((s) => s.info),
+    ipv4: Uint8Array.from(slots, (s) => (s.kind === 'ip' ? 1 : 0)),
+  };
+  return { version, header, record, slots, shared, read: recordsReader(slots, record, shared) };
 }
 
-const LAYOUTS: Record<1 | 5 | 7, Layout> = {
+const LAYOUTS: Record<1 | 5 | 7, FixedLayout> = {
   1: layout(1, 16, 48, V1_RECORD),
   5: layout(5, 24, 48, V5_RECORD),
   7: layout(7, 24, 52, V7_RECORD),
 };
 
-/** Decodes a NetFlow v1, v5 or v7 datagram. Never throws. */
-export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): ExportResult {
+/**
+ * A NetFlow v1, v5 or v7 datagram whose header is read: `res` holds everything but the
+ * records, which are the first `count` records of `layout` after the header (those the
+ * header announces, as far as they fit). `layout` is undefined when the header could
+ * not be read (then `res.issues` says why).
+ */
+export interface LegacyPacket {
+  readonly res: ExportResult;
+  readonly layout: FixedLayout | undefined;
+  readonly count: number;
+  /** A DataView over the datagram's bytes. */
+  readonly view: DataView | undefined;
+}
+
+/** Reads a NetFlow v1, v5 or v7 header, leaving the records to be read. Never throws. */
+export function readNetflowLegacyHeader(buf: Uint8Array, input: DecodeInput): LegacyPacket {
   const res = emptyResult();
   try {
     const r = new Reader(buf);
@@ -201,7 +236,7 @@ export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): Export
         r.skip(4, 'v7 reserved');
       }
     }
-    const ctx: PacketContext = {
+    res.ctx = {
       version,
       exporter: input.exporter,
       domain,
@@ -210,7 +245,6 @@ export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): Export
       sysUptimeMs,
       receivedMs: input.receivedMs,
     };
-    res.ctx = ctx;
     const fit = Math.floor(r.remaining / layout.record);
     let n = count;
     if (count > fit) {
@@ -220,13 +254,26 @@ export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): Export
       });
       n = fit;
     }
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    layout.read(buf, view, layout.header, n, ctx, res.records);
     // v5/v7 sequence numbers count flows; v1 has none.
     res.sequenceIncrement = version === 1 ? undefined : count;
+    return { res, layout, count: n, view: r.view };
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
     res.issues.push({ reason: err.reason, message: err.message });
   }
-  return res;
+  return { res, layout: undefined, count: 0, view: undefined };
+}
+
+/** Reads the records of a packet whose header is read into its `res.records`. */
+export function readNetflowLegacyRecords(buf: Uint8Array, p: LegacyPacket): void {
+  const { res, layout, view } = p;
+  if (layout === undefined || view === undefined || res.ctx === undefined) return;
+  layout.read(buf, view, layout.header, p.count, res.ctx, res.records);
+}
+
+/** Decodes a NetFlow v1, v5 or v7 datagram. Never throws. */
+export function decodeNetflowLegacy(buf: Uint8Array, input: DecodeInput): ExportResult {
+  const p = readNetflowLegacyHeader(buf, input);
+  readNetflowLegacyRecords(buf, p);
+  return p.res;
 }
