@@ -117,14 +117,22 @@ export function writeText(o: JsonOut, t: Text): void {
   const n = t.length;
   if (p + n + 8 > o.limit) o.reserve(n);
   if (t.simple) {
-    const c = t.chunks;
-    const view = o.view;
-    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+    textAt(o.view, p, t);
   } else {
     o.buf.set(t.bytes, p);
     if (!t.ascii) o.ascii = false;
   }
   o.pos = p + n;
+}
+
+/**
+ * A simple Text's chunks at position `p` (room made by the caller for its length + 8):
+ * the position after its text.
+ */
+export function textAt(view: DataView, p: number, t: Text): number {
+  const c = t.chunks;
+  for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+  return p + t.length;
 }
 
 /** One byte (an ASCII character code). */
@@ -150,9 +158,9 @@ const PAIRS = encoder.encode(
 // a number below 1e8 is then one division and two word stores instead of a loop of
 // divisions by 100 and byte stores. A store may write up to 3 bytes past the digits;
 // every caller reserves room for 8 more bytes, and `pos` moves only past the digits.
-const DIGITS4 = new Uint32Array(10_000);
-const DIGITS4_LENGTH = new Uint8Array(10_000);
-const PADDED4 = new Uint32Array(10_000);
+export const DIGITS4 = new Uint32Array(10_000);
+export const DIGITS4_LENGTH = new Uint8Array(10_000);
+export const PADDED4 = new Uint32Array(10_000);
 for (let n = 0; n < 10_000; n++) {
   const s = `${n}`;
   const z = s.padStart(4, '0');
@@ -172,40 +180,45 @@ for (let n = 0; n < 10_000; n++) {
  * caller has made room for 8 bytes (generated writers check once for key and number).
  */
 export function smallDigits(o: JsonOut, n: number): void {
-  const view = o.view;
-  const p = o.pos;
+  o.pos = digitsAt(o.view, o.pos, n);
+}
+
+/**
+ * smallDigits at position `p` of `view`'s bytes: returns the position after the digits
+ * (the generated document writer keeps its position in a local).
+ */
+export function digitsAt(view: DataView, p: number, n: number): number {
   if (n < 10_000) {
     const i = n | 0;
     view.setUint32(p, DIGITS4[i] as number, true);
-    o.pos = p + (DIGITS4_LENGTH[i] as number);
-    return;
+    return p + (DIGITS4_LENGTH[i] as number);
   }
   const hi = (n / 10_000) | 0;
   const q = p + (DIGITS4_LENGTH[hi] as number);
   view.setUint32(p, DIGITS4[hi] as number, true);
   view.setUint32(q, PADDED4[n - hi * 10_000] as number, true);
-  o.pos = q + 4;
-}
-
-/** Exactly eight digits of 0 <= n < 1e8, zero-padded. */
-function eightDigits(o: JsonOut, n: number): void {
-  const view = o.view;
-  const p = o.pos;
-  const hi = (n / 10_000) | 0;
-  view.setUint32(p, PADDED4[hi] as number, true);
-  view.setUint32(p + 4, PADDED4[n - hi * 10_000] as number, true);
-  o.pos = p + 8;
+  return q + 4;
 }
 
 /** Digits of an integer 0 <= n <= 2^53 (also -0, written as 0). */
 function uintDigits(o: JsonOut, n: number): void {
-  if (n < 100_000_000) {
-    smallDigits(o, n);
-    return;
-  }
+  o.pos = uintAt(o.view, o.pos, n);
+}
+
+/**
+ * uintDigits at position `p` (at most 16 digits, room made by the caller for 20 bytes):
+ * the position after the digits.
+ */
+export function uintAt(view: DataView, p: number, n: number): number {
+  if (n < 100_000_000) return digitsAt(view, p, n);
   const hi = Math.floor(n / 100_000_000);
-  smallDigits(o, hi);
-  eightDigits(o, n - hi * 100_000_000);
+  const q = digitsAt(view, p, hi);
+  // The low eight digits, zero-padded.
+  const lo = n - hi * 100_000_000;
+  const h = (lo / 10_000) | 0;
+  view.setUint32(q, PADDED4[h] as number, true);
+  view.setUint32(q + 4, PADDED4[lo - h * 10_000] as number, true);
+  return q + 8;
 }
 
 /** `String(n)`: a number's text as JavaScript writes it (NaN, Infinity included). */
@@ -229,11 +242,7 @@ export function writeTextNumber(o: JsonOut, t: Text, n: number): void {
   const p = o.pos;
   const len = t.length;
   if (t.simple && n >= 0 && n < 100_000_000 && (n | 0) === n && p + len + 16 <= o.limit) {
-    const c = t.chunks;
-    const view = o.view;
-    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
-    o.pos = p + len;
-    smallDigits(o, n);
+    o.pos = digitsAt(o.view, textAt(o.view, p, t), n);
     return;
   }
   writeText(o, t);
@@ -347,6 +356,17 @@ function fillSlot(slot: number, second: number): void {
  */
 export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   if (!(ms >= 0 && ms <= MAX_DATE_MS)) return false;
+  o.reserve(32);
+  o.pos = isoAt(o.buf, o.view, o.pos, ms);
+  return true;
+}
+
+/**
+ * writeIsoQuoted at position `p` (26 bytes, room made by the caller): the position
+ * after it, or -1 (nothing written) for no plausible date.
+ */
+export function isoAt(b: Uint8Array, view: DataView, p: number, ms: number): number {
+  if (!(ms >= 0 && ms <= MAX_DATE_MS)) return -1;
   // A Date truncates its time value to whole milliseconds; ms >= 0, so floor does too.
   // No `%` on these doubles (beyond int32, V8 calls fmod): a division and a floor, and
   // the slot from the low bits (2^32 is a multiple of SECOND_SLOTS, so ToInt32 keeps
@@ -356,10 +376,6 @@ export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   const milli = t - second * 1000;
   const slot = second & (SECOND_SLOTS - 1);
   if (slotSecond[slot] !== second) fillSlot(slot, second);
-  o.reserve(32);
-  const b = o.buf;
-  const view = o.view;
-  const p = o.pos;
   b[p] = 0x22;
   view.setFloat64(p + 1, slotChunks[slot * 3] as number, NATIVE_LE);
   view.setFloat64(p + 9, slotChunks[slot * 3 + 1] as number, NATIVE_LE);
@@ -371,8 +387,7 @@ export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   b[p + 23] = PAIRS[r + 1] as number;
   b[p + 24] = 0x5a; // Z
   b[p + 25] = 0x22;
-  o.pos = p + 26;
-  return true;
+  return p + 26;
 }
 
 /** Per octet value: its decimal digit count, then up to three digit characters. */
@@ -400,8 +415,11 @@ function octet(b: Uint8Array, p: number, v: number): number {
  */
 export function writeIpv4Quoted(o: JsonOut, n: number): void {
   if (o.pos + 26 > o.limit) o.reserve(18);
-  const b = o.buf;
-  let p = o.pos;
+  o.pos = ipv4At(o.buf, o.pos, n);
+}
+
+/** writeIpv4Quoted at position `p` (at most 17 bytes, room made by the caller): the position after it. */
+export function ipv4At(b: Uint8Array, p: number, n: number): number {
   b[p] = 0x22;
   p = octet(b, p + 1, n >>> 24);
   b[p] = 0x2e;
@@ -411,5 +429,16 @@ export function writeIpv4Quoted(o: JsonOut, n: number): void {
   b[p] = 0x2e;
   p = octet(b, p + 1, n & 0xff);
   b[p] = 0x22;
-  o.pos = p + 1;
+  return p + 1;
+}
+
+/**
+ * Copies `n` bytes written earlier at `from` to `p` (room made by the caller for n + 4),
+ * four at a time as integers (a float64 load could change a NaN's bits); returns p + n.
+ * It may store up to 3 bytes past p + n, and reads up to 3 past from + n, so the copy
+ * must lie at least 4 bytes after the end of its source.
+ */
+export function copyAt(view: DataView, p: number, from: number, n: number): number {
+  for (let i = 0; i < n; i += 4) view.setInt32(p + i, view.getInt32(from + i, true), true);
+  return p + n;
 }
