@@ -55,7 +55,7 @@ export interface DocumentHelpers {
   readonly DL: Uint8Array;
   readonly P4: Uint32Array;
   readonly uintAt: (view: DataView, p: number, n: number) => number;
-  readonly ipv4At: (b: Uint8Array, p: number, n: number) => number;
+  readonly ipv4At: (view: DataView, p: number, n: number) => number;
   readonly isoAt: (b: Uint8Array, view: DataView, p: number, ms: number) => number;
   readonly copyAt: (view: DataView, p: number, from: number, n: number) => number;
   readonly textAt: (view: DataView, p: number, t: Text) => number;
@@ -211,7 +211,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
     if (has(src ? S.src : S.dst)) {
       key('ip');
       const n = src ? 'src' : 'dst';
-      g.x(`${n}At = p; p = ipv4At(b, p, r.${n}Ipv4); ${n}Len = p - ${n}At;\n`, 18);
+      g.x(`${n}At = p; p = ipv4At(view, p, r.${n}Ipv4); ${n}Len = p - ${n}At;\n`, 24);
     }
     if (!icmp && has(src ? S.srcPort : S.dstPort)) {
       key('port');
@@ -331,7 +331,7 @@ function netflowMembers(g: Body, m: number, layout: LayoutKeys): void {
       let copy = '';
       if (has(S.src)) copy += `if (x === r.srcIpv4) p = copyAt(view, p, srcAt, srcLen);\nelse `;
       if (has(S.dst)) copy += `if (x === r.dstIpv4) p = copyAt(view, p, dstAt, dstLen);\nelse `;
-      g.x(`x = ${v};\nif (ipv4s[${i}] === 1) {\n${copy}p = ipv4At(b, p, x);\n} else {\n`, 22);
+      g.x(`x = ${v};\nif (ipv4s[${i}] === 1) {\n${copy}p = ipv4At(view, p, x);\n} else {\n`, 24);
       g.call('if (typeof x === "number") number(o, x); else field(o, x, false)');
       g.code += '}\n';
       continue;

@@ -390,23 +390,24 @@ export function isoAt(b: Uint8Array, view: DataView, p: number, ms: number): num
   return p + 26;
 }
 
-/** Per octet value: its decimal digit count, then up to three digit characters. */
-const OCTETS = new Uint8Array(256 * 4);
+// Per octet value, its digits followed by a dot (OCTET_DOT) or a quote (OCTET_QUOTE) as
+// one little-endian word (at most "255." or "255\"", four bytes), and that text's length:
+// an address is four word stores, with no branch on how many digits each octet has
+// (random addresses made those branches a coin toss).
+const OCTET_DOT = new Uint32Array(256);
+const OCTET_QUOTE = new Uint32Array(256);
+const OCTET_LENGTH = new Uint8Array(256);
 for (let v = 0; v < 256; v++) {
   const s = `${v}`;
-  OCTETS[v * 4] = s.length;
-  for (let i = 0; i < s.length; i++) OCTETS[v * 4 + 1 + i] = s.charCodeAt(i);
-}
-
-function octet(b: Uint8Array, p: number, v: number): number {
-  const at = v << 2;
-  const n = OCTETS[at] as number;
-  b[p] = OCTETS[at + 1] as number;
-  if (n > 1) {
-    b[p + 1] = OCTETS[at + 2] as number;
-    if (n > 2) b[p + 2] = OCTETS[at + 3] as number;
+  let dot = 0;
+  let quote = 0;
+  for (let i = 0; i <= s.length; i++) {
+    dot += (i < s.length ? s.charCodeAt(i) : 0x2e) * 2 ** (8 * i);
+    quote += (i < s.length ? s.charCodeAt(i) : 0x22) * 2 ** (8 * i);
   }
-  return p + n;
+  OCTET_DOT[v] = dot;
+  OCTET_QUOTE[v] = quote;
+  OCTET_LENGTH[v] = s.length + 1;
 }
 
 /**
@@ -415,21 +416,27 @@ function octet(b: Uint8Array, p: number, v: number): number {
  */
 export function writeIpv4Quoted(o: JsonOut, n: number): void {
   if (o.pos + 26 > o.limit) o.reserve(18);
-  o.pos = ipv4At(o.buf, o.pos, n);
+  o.pos = ipv4At(o.view, o.pos, n);
 }
 
-/** writeIpv4Quoted at position `p` (at most 17 bytes, room made by the caller): the position after it. */
-export function ipv4At(b: Uint8Array, p: number, n: number): number {
-  b[p] = 0x22;
-  p = octet(b, p + 1, n >>> 24);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, (n >>> 16) & 0xff);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, (n >>> 8) & 0xff);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, n & 0xff);
-  b[p] = 0x22;
-  return p + 1;
+/**
+ * writeIpv4Quoted at position `p` (at most 17 bytes, and it may store 3 past them: room
+ * made by the caller for 20): the position after it.
+ */
+export function ipv4At(view: DataView, p: number, n: number): number {
+  view.setUint8(p, 0x22);
+  let v = n >>> 24;
+  view.setUint32(p + 1, OCTET_DOT[v] as number, true);
+  let q = p + 1 + (OCTET_LENGTH[v] as number);
+  v = (n >>> 16) & 0xff;
+  view.setUint32(q, OCTET_DOT[v] as number, true);
+  q += OCTET_LENGTH[v] as number;
+  v = (n >>> 8) & 0xff;
+  view.setUint32(q, OCTET_DOT[v] as number, true);
+  q += OCTET_LENGTH[v] as number;
+  v = n & 0xff;
+  view.setUint32(q, OCTET_QUOTE[v] as number, true);
+  return q + (OCTET_LENGTH[v] as number);
 }
 
 /**
