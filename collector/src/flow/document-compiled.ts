@@ -124,16 +124,31 @@ class Body {
   }
 }
 
-/** A number member's value known to be a number: its digits, or the general number writer. */
+/**
+ * A whole number up to 2^53 (the test writeNumber and writeNumberText make before
+ * writing digits): its digits by uintAt, which takes at most 16 digits and 4 past them.
+ */
+const UINT = (x: string) => `${x} >= 0 && ${x} <= 9007199254740992 && Math.floor(${x}) === ${x}`;
+
+/**
+ * A number member's value known to be a number: its digits (inline when small, uptimes
+ * and VRF ids by uintAt), else the general number writer.
+ */
 function num(g: Body, expr: string): void {
-  g.x(`x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse {\n`, 12);
+  g.x(
+    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+    24,
+  );
   g.call('number(o, x)');
   g.code += '}\n';
 }
 
 /** An interface id: `String(n)` in quotes (the quotes are the caller's). */
 function idText(g: Body, expr: string): void {
-  g.x(`x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse {\n`, 12);
+  g.x(
+    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+    24,
+  );
   g.call('numberText(o, x)');
   g.code += '}\n';
 }
@@ -181,7 +196,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
     if (has(S.start)) {
       g.t(',"duration":');
       g.x(
-        'x = Math.round((r.endMs - r.startMs) * 1000000);\nif (x >= 0 && x <= 9007199254740992 && Math.floor(x) === x) p = uintAt(view, p, x);\nelse {\n',
+        `x = Math.round((r.endMs - r.startMs) * 1000000);\nif (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
         24,
       );
       g.call('number(o, x)');
@@ -350,7 +365,10 @@ function netflowMembers(g: Body, m: number, layout: LayoutKeys): void {
       g.code += '}\n';
       continue;
     }
-    g.x(`x = ${v};\nif (typeof x === "number" && ${SMALL('x')}) {\n${DIGITS}}\nelse {\n`, 12);
+    g.x(
+      `x = ${v};\nif (typeof x === "number" && ${SMALL('x')}) {\n${DIGITS}}\nelse if (typeof x === "number" && ${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+      24,
+    );
     g.call('if (typeof x === "number") number(o, x); else field(o, x, false)');
     g.code += '}\n';
   }

@@ -320,6 +320,14 @@ const slotBytes = new Uint8Array(SECOND_SLOTS * 24).fill(0x20);
 const slotChunks = new Float64Array(slotBytes.buffer);
 const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Per millisecond 0-999, its three digits and `Z` as one little-endian word. */
+const MILLIS = new Uint32Array(1000);
+for (let m = 0; m < 1000; m++) {
+  const t = `${`${m}`.padStart(3, '0')}Z`;
+  MILLIS[m] =
+    t.charCodeAt(0) + t.charCodeAt(1) * 2 ** 8 + t.charCodeAt(2) * 2 ** 16 + 0x5a * 2 ** 24;
+}
+
 let cachedDay = -1;
 const dayBytes = new Uint8Array(11);
 
@@ -380,12 +388,7 @@ export function isoAt(b: Uint8Array, view: DataView, p: number, ms: number): num
   view.setFloat64(p + 1, slotChunks[slot * 3] as number, NATIVE_LE);
   view.setFloat64(p + 9, slotChunks[slot * 3 + 1] as number, NATIVE_LE);
   view.setFloat64(p + 17, slotChunks[slot * 3 + 2] as number, NATIVE_LE);
-  const q = (milli / 100) | 0;
-  const r = (milli - q * 100) << 1;
-  b[p + 21] = 48 + q;
-  b[p + 22] = PAIRS[r] as number;
-  b[p + 23] = PAIRS[r + 1] as number;
-  b[p + 24] = 0x5a; // Z
+  view.setUint32(p + 21, MILLIS[milli] as number, true);
   b[p + 25] = 0x22;
   return p + 26;
 }
