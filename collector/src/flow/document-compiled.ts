@@ -20,7 +20,7 @@
 import { S, SAMPLING_SOURCE_SHIFT, SAMPLING_SOURCES } from './document-shape.js';
 import { jsonString } from './fast-json.js';
 import type { JsonOut } from './json-out.js';
-import { Text } from './json-out.js';
+import { ISO_CACHE, Text } from './json-out.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 
 /**
@@ -59,6 +59,8 @@ export interface DocumentHelpers {
   readonly isoAt: (b: Uint8Array, view: DataView, p: number, ms: number) => number;
   readonly copyAt: (view: DataView, p: number, from: number, n: number) => number;
   readonly textAt: (view: DataView, p: number, t: Text) => number;
+  /** isoAt's cache (json-out.ts ISO_CACHE), for dates written inline. */
+  readonly iso: typeof ISO_CACHE;
 }
 
 /** The `netflow.*` members of a layout, as FieldsPlan has them. */
@@ -153,10 +155,23 @@ function idText(g: Body, expr: string): void {
   g.code += '}\n';
 }
 
+/**
+ * isoAt's code for the time in x, known to be a plausible date, at p: the slot's text
+ * from the cache (filled when it holds another second), then the milliseconds and quote.
+ */
+function isoCode(nativeLE: boolean): string {
+  return (
+    `y = Math.floor(x); w = Math.floor(y / 1000); y -= w * 1000; z = w & ${ISO_CACHE.slots - 1};\n` +
+    'if (ISO_SECONDS[z] !== w) isoFill(z, w);\nz *= 3;\n' +
+    `view.setUint8(p, 34); view.setFloat64(p + 1, ISO_CHUNKS[z], ${nativeLE}); view.setFloat64(p + 9, ISO_CHUNKS[z + 1], ${nativeLE}); view.setFloat64(p + 17, ISO_CHUNKS[z + 2], ${nativeLE});\n` +
+    'view.setUint32(p + 21, ISO_MILLIS[y], true); view.setUint8(p + 25, 34); p += 26;\n'
+  );
+}
+
 /** A date that must be one: else the general writer writes the record. */
 function date(g: Body, expr: string, at: string | undefined): void {
   g.x(
-    `${at !== undefined ? `${at} = p; ` : ''}p = isoAt(b, view, p, ${expr});\nif (p < 0) return false;\n`,
+    `x = ${expr};\nif (!(x >= 0 && x <= ${ISO_CACHE.max})) return false;\n${at !== undefined ? `${at} = p;\n` : ''}${isoCode(ISO_CACHE.nativeLE)}`,
     32,
   );
 }
@@ -171,7 +186,7 @@ const FLOW_TYPE = jsonString('netflow_flow');
 function documentBody(m: number, layout: LayoutKeys): string {
   const has = (bit: number) => (m & bit) !== 0;
   const g = new Body();
-  g.code += 'let p = o.pos; let b; let view; let x; let y = 0; let w = 0; let at = 0;\n';
+  g.code += 'let p = o.pos; let b; let view; let x; let y = 0; let w = 0; let z = 0; let at = 0;\n';
   g.code +=
     'let tsAt = 0; let createdAt = 0; let startAt = 0; let srcAt = 0; let srcLen = 0; let dstAt = 0; let dstLen = 0;\n';
   g.code +=
@@ -391,11 +406,15 @@ export function compileDocumentWriter(
   try {
     factory = new Function(
       'h',
-      `const { number, numberText, field, communityId, uintAt, ipv4At, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n` +
+      'const { number, numberText, field, communityId, uintAt, ipv4At, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n' +
+        'const { seconds: ISO_SECONDS, chunks: ISO_CHUNKS, millis: ISO_MILLIS, fill: isoFill } = h.iso;\n' +
         `return function writeDocument(o, r, ex, observer, head, net, values, ipv4s) {\n${code}};`,
     ) as Factory;
-  } catch {
-    return undefined;
+  } catch (err) {
+    // Code generation disallowed: the general writer writes every record. Anything
+    // else is a bug in the generated text, not to be hidden behind the fallback.
+    if (err instanceof EvalError) return undefined;
+    throw err;
   }
   return factory(h);
 }

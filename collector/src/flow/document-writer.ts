@@ -24,6 +24,7 @@ import {
   copyAt,
   DIGITS4,
   DIGITS4_LENGTH,
+  ISO_CACHE,
   ipv4At,
   isoAt,
   JsonOut,
@@ -876,6 +877,7 @@ const DOCUMENT_HELPERS: DocumentHelpers = {
   D4: DIGITS4,
   DL: DIGITS4_LENGTH,
   P4: PADDED4,
+  iso: ISO_CACHE,
 };
 
 /**

@@ -359,6 +359,22 @@ function fillSlot(slot: number, second: number): void {
 }
 
 /**
+ * isoAt's cache, for the generated document writer, which writes dates with isoAt's
+ * code inline (document-compiled.ts): per slot (second mod SECOND_SLOTS) the second it
+ * holds and its text as three float64 chunks, filled by `fill(slot, second)`, stored
+ * back in the platform's byte order (`nativeLE`); `millis` the MILLIS words.
+ */
+export const ISO_CACHE = {
+  slots: SECOND_SLOTS,
+  seconds: slotSecond,
+  chunks: slotChunks,
+  millis: MILLIS,
+  fill: fillSlot,
+  nativeLE: NATIVE_LE,
+  max: MAX_DATE_MS,
+} as const;
+
+/**
  * `"<new Date(ms).toISOString()>"` for 0 <= ms <= MAX_DATE_MS; false (nothing written)
  * outside that range and for NaN, the rule of the document's `iso()`.
  */
