@@ -79,6 +79,16 @@ const DIGITS =
   'y = x | 0;\nif (y < 10000) { view.setUint32(p, D4[y], true); p += DL[y]; }\n' +
   'else { w = (y / 10000) | 0; view.setUint32(p, D4[w], true); p += DL[w]; view.setUint32(p, P4[y - w * 10000], true); p += 4; }\n';
 
+/**
+ * The digits of a whole number 1e8 <= x <= 2^53 at p, inline (uintAt's code): the
+ * digits above the last eight, then those eight zero-padded.
+ */
+const BIG_DIGITS =
+  'w = Math.floor(x / 100000000); y = x - w * 100000000; w |= 0;\n' +
+  'if (w < 10000) { view.setUint32(p, D4[w], true); p += DL[w]; }\n' +
+  'else { z = (w / 10000) | 0; view.setUint32(p, D4[z], true); p += DL[z]; view.setUint32(p, P4[w - z * 10000], true); p += 4; }\n' +
+  'z = (y / 10000) | 0; view.setUint32(p, P4[z], true); view.setUint32(p + 4, P4[y - z * 10000], true); p += 8;\n';
+
 /** A small non-negative integer: the test that takes a number's digits unchecked. */
 const SMALL = (x: string) => `${x} >= 0 && ${x} < 100000000 && (${x} | 0) === ${x}`;
 
@@ -138,7 +148,7 @@ const UINT = (x: string) => `${x} >= 0 && ${x} <= 9007199254740992 && Math.floor
  */
 function num(g: Body, expr: string): void {
   g.x(
-    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) {\n${BIG_DIGITS}}\nelse {\n`,
     24,
   );
   g.call('number(o, x)');
@@ -148,7 +158,7 @@ function num(g: Body, expr: string): void {
 /** An interface id: `String(n)` in quotes (the quotes are the caller's). */
 function idText(g: Body, expr: string): void {
   g.x(
-    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) {\n${BIG_DIGITS}}\nelse {\n`,
     24,
   );
   g.call('numberText(o, x)');
@@ -381,7 +391,7 @@ function netflowMembers(g: Body, m: number, layout: LayoutKeys): void {
       continue;
     }
     g.x(
-      `x = ${v};\nif (typeof x === "number" && ${SMALL('x')}) {\n${DIGITS}}\nelse if (typeof x === "number" && ${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
+      `x = ${v};\nif (typeof x === "number" && ${SMALL('x')}) {\n${DIGITS}}\nelse if (typeof x === "number" && ${UINT('x')}) {\n${BIG_DIGITS}}\nelse {\n`,
       24,
     );
     g.call('if (typeof x === "number") number(o, x); else field(o, x, false)');
