@@ -143,25 +143,16 @@ class Body {
 const UINT = (x: string) => `${x} >= 0 && ${x} <= 9007199254740992 && Math.floor(${x}) === ${x}`;
 
 /**
- * A number member's value known to be a number: its digits (inline when small, uptimes
- * and VRF ids by uintAt), else the general number writer.
+ * A member's value known to be a number: its digits inline when it is a whole number up
+ * to 2^53 (uptimes and VRF ids too), else the general writer: `number` for a JSON
+ * number, `numberText` for `String(n)` (interface ids, which the document quotes).
  */
-function num(g: Body, expr: string): void {
+function num(g: Body, expr: string, writer: 'number' | 'numberText' = 'number'): void {
   g.x(
     `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) {\n${BIG_DIGITS}}\nelse {\n`,
     24,
   );
-  g.call('number(o, x)');
-  g.code += '}\n';
-}
-
-/** An interface id: `String(n)` in quotes (the quotes are the caller's). */
-function idText(g: Body, expr: string): void {
-  g.x(
-    `x = ${expr};\nif (${SMALL('x')}) {\n${DIGITS}}\nelse if (${UINT('x')}) {\n${BIG_DIGITS}}\nelse {\n`,
-    24,
-  );
-  g.call('numberText(o, x)');
+  g.call(`${writer}(o, x)`);
   g.code += '}\n';
 }
 
@@ -231,12 +222,12 @@ function documentBody(m: number, layout: LayoutKeys): string {
   g.x('p = textAt(view, p, observer);\n', 0);
   if (has(S.inInterface)) {
     g.t(',"ingress":{"interface":{"id":"');
-    idText(g, 'r.inInterface');
+    num(g, 'r.inInterface', 'numberText');
     g.t('"}}');
   }
   if (has(S.outInterface)) {
     g.t(',"egress":{"interface":{"id":"');
-    idText(g, 'r.outInterface');
+    num(g, 'r.outInterface', 'numberText');
     g.t('"}}');
   }
   const icmp = has(S.icmp);

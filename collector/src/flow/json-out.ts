@@ -117,7 +117,9 @@ export function writeText(o: JsonOut, t: Text): void {
   const n = t.length;
   if (p + n + 8 > o.limit) o.reserve(n);
   if (t.simple) {
-    textAt(o.view, p, t);
+    const c = t.chunks;
+    const view = o.view;
+    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
   } else {
     o.buf.set(t.bytes, p);
     if (!t.ascii) o.ascii = false;
@@ -180,7 +182,19 @@ for (let n = 0; n < 10_000; n++) {
  * caller has made room for 8 bytes (generated writers check once for key and number).
  */
 export function smallDigits(o: JsonOut, n: number): void {
-  o.pos = digitsAt(o.view, o.pos, n);
+  const view = o.view;
+  const p = o.pos;
+  if (n < 10_000) {
+    const i = n | 0;
+    view.setUint32(p, DIGITS4[i] as number, true);
+    o.pos = p + (DIGITS4_LENGTH[i] as number);
+    return;
+  }
+  const hi = (n / 10_000) | 0;
+  const q = p + (DIGITS4_LENGTH[hi] as number);
+  view.setUint32(p, DIGITS4[hi] as number, true);
+  view.setUint32(q, PADDED4[n - hi * 10_000] as number, true);
+  o.pos = q + 4;
 }
 
 /**
@@ -242,7 +256,11 @@ export function writeTextNumber(o: JsonOut, t: Text, n: number): void {
   const p = o.pos;
   const len = t.length;
   if (t.simple && n >= 0 && n < 100_000_000 && (n | 0) === n && p + len + 16 <= o.limit) {
-    o.pos = digitsAt(o.view, textAt(o.view, p, t), n);
+    const c = t.chunks;
+    const view = o.view;
+    for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+    o.pos = p + len;
+    smallDigits(o, n);
     return;
   }
   writeText(o, t);

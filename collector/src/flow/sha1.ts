@@ -35,13 +35,22 @@ function put(out: Uint8Array, o: number, g: number): void {
  */
 export function sha1Base64Into(msg: Uint8Array, len: number, out: Uint8Array, off: number): void {
   if (len > SHA1_MAX_ONE_BLOCK) throw new RangeError(`sha1Base64Into: ${len} bytes > 55`);
-  // The padded block: message, the 0x80 marker, zeros, the bit length in the last word.
+  // The padded block as words: whole words of the message, the last part word with the
+  // 0x80 marker after it, zeros, the bit length in the last word.
   const w = SHA1_WORDS;
-  w.fill(0);
-  for (let i = 0; i < len; i++) {
-    w[i >> 2] = (w[i >> 2] as number) | ((msg[i] as number) << (24 - ((i & 3) << 3)));
+  const full = len >> 2;
+  for (let k = 0; k < full; k++) {
+    const i = k << 2;
+    w[k] =
+      ((msg[i] as number) << 24) |
+      ((msg[i + 1] as number) << 16) |
+      ((msg[i + 2] as number) << 8) |
+      (msg[i + 3] as number);
   }
-  w[len >> 2] = (w[len >> 2] as number) | (0x80 << (24 - ((len & 3) << 3)));
+  let last = 0x80 << (24 - ((len & 3) << 3));
+  for (let i = full << 2; i < len; i++) last |= (msg[i] as number) << (24 - ((i & 3) << 3));
+  w[full] = last;
+  for (let k = full + 1; k < 15; k++) w[k] = 0;
   w[15] = len << 3;
   sha1Base64Words(out, off);
 }
