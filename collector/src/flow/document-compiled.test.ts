@@ -115,7 +115,12 @@ const presenceArb = fc.record({
   dstAs: fc.boolean(),
   uptime: fc.boolean(),
   exportTime: fc.boolean(),
-  ipv4: fc.boolean(),
+  ipVersion: fc.boolean(),
+  /** IPv6 addresses (text, as the producer keeps them) instead of IPv4 numbers. */
+  v6: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(false) },
+    { weight: 1, arbitrary: fc.constant(true) },
+  ),
 });
 
 const rowArb = fc.record({
@@ -129,6 +134,8 @@ const rowArb = fc.record({
   outInterface: counterArb,
   src: ipv4Arb,
   dst: ipv4Arb,
+  src6: fc.ipV6(),
+  dst6: fc.ipV6(),
   sameAddress: fc.boolean(),
   srcPort: fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
   dstPort: fc.oneof({ weight: 8, arbitrary: fc.nat(65535) }, { weight: 1, arbitrary: counterArb }),
@@ -180,15 +187,20 @@ function recordOf(
     protocol: row.protocol,
     fields: [],
   };
-  if (has('src')) {
-    r.srcAddr = ip(src);
-    r.srcIpv4 = src;
+  if (presence.v6) {
+    if (has('src')) r.srcAddr = row.src6;
+    if (has('dst')) r.dstAddr = row.sameAddress ? row.src6 : row.dst6;
+  } else {
+    if (has('src')) {
+      r.srcAddr = ip(src);
+      r.srcIpv4 = src;
+    }
+    if (has('dst')) {
+      r.dstAddr = ip(dst);
+      r.dstIpv4 = dst;
+    }
   }
-  if (has('dst')) {
-    r.dstAddr = ip(dst);
-    r.dstIpv4 = dst;
-  }
-  if (has('ipv4')) r.ipVersion = 4;
+  if (has('ipVersion')) r.ipVersion = presence.v6 ? 6 : 4;
   const members = [
     'startMs',
     'endMs',

@@ -46,6 +46,8 @@ export interface DocumentHelpers {
   readonly number: (o: JsonOut, v: number) => void;
   /** `String(n)` (interface ids). */
   readonly numberText: (o: JsonOut, v: number) => void;
+  /** A JSON string (addresses as text). */
+  readonly str: (o: JsonOut, v: string) => void;
   /** Any element value, as the general writer writes it. */
   readonly field: (o: JsonOut, v: unknown, isDate: boolean) => void;
   /** The quoted Community ID, or false (nothing written). */
@@ -231,6 +233,14 @@ function documentBody(m: number, layout: LayoutKeys): string {
     g.t('"}}');
   }
   const icmp = has(S.icmp);
+  // An address as a number is written once and copied after; as text (IPv6, of any
+  // length) it is written again by the string writer.
+  const hasSrc = has(S.src) || has(S.srcText);
+  const hasDst = has(S.dst) || has(S.dstText);
+  const again = (n: 'src' | 'dst') => {
+    if (has(n === 'src' ? S.src : S.dst)) g.x(`p = copyAt(view, p, ${n}At, ${n}Len);\n`, 22);
+    else g.call(`str(o, r.${n}Addr)`);
+  };
   for (const side of ['source', 'destination'] as const) {
     const src = side === 'source';
     g.t(`},"${side}":{`);
@@ -243,6 +253,9 @@ function documentBody(m: number, layout: LayoutKeys): string {
       key('ip');
       const n = src ? 'src' : 'dst';
       g.x(`${n}At = p; p = ipv4At(view, p, r.${n}Ipv4); ${n}Len = p - ${n}At;\n`, 24);
+    } else if (has(src ? S.srcText : S.dstText)) {
+      key('ip');
+      g.call(`str(o, r.${src ? 'src' : 'dst'}Addr)`);
     }
     if (!icmp && has(src ? S.srcPort : S.dstPort)) {
       key('port');
@@ -265,6 +278,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
   }
   // network: the protocol's head (with the IPv4 type when the shape says so) is `net`.
   g.x('p = textAt(view, p, net);\n', 0);
+  if (has(S.ipv6)) g.t(',"type":"ipv6"');
   const sum = (a: number, b: number, ea: string, eb: string): string | undefined =>
     has(a) && has(b) ? `${ea} + ${eb}` : has(a) ? ea : has(b) ? eb : undefined;
   const bytes = sum(S.bytes, S.reverseBytes, 'r.bytes', 'r.reverseBytes');
@@ -278,7 +292,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
     num(g, packets);
   }
   g.t(`,"direction":"${has(S.ingress) ? 'ingress' : has(S.egress) ? 'egress' : 'unknown'}"`);
-  if (has(S.src) && has(S.dst)) {
+  if (hasSrc && hasDst) {
     g.x('at = p;\n', 0);
     g.t(',"community_id":');
     g.flush();
@@ -294,15 +308,14 @@ function documentBody(m: number, layout: LayoutKeys): string {
     }
     g.t('}');
   }
-  const related = has(S.src) || has(S.dst);
-  if (related) {
+  if (hasSrc || hasDst) {
     g.t(',"related":{"ip":[');
-    if (!has(S.src)) g.x('p = copyAt(view, p, dstAt, dstLen);\n', 22);
+    if (!hasSrc) again('dst');
     else {
-      g.x('p = copyAt(view, p, srcAt, srcLen);\n', 22);
-      if (has(S.dst) && !has(S.sameAddress)) {
+      again('src');
+      if (hasDst && !has(S.sameAddress)) {
         g.t(',');
-        g.x('p = copyAt(view, p, dstAt, dstLen);\n', 22);
+        again('dst');
       }
     }
     g.t(']}');
@@ -407,7 +420,7 @@ export function compileDocumentWriter(
   try {
     factory = new Function(
       'h',
-      'const { number, numberText, field, communityId, uintAt, ipv4At, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n' +
+      'const { number, numberText, str, field, communityId, uintAt, ipv4At, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n' +
         'const { seconds: ISO_SECONDS, chunks: ISO_CHUNKS, millis: ISO_MILLIS, fill: isoFill } = h.iso;\n' +
         `return function writeDocument(o, r, ex, observer, head, net, values, ipv4s) {\n${code}};`,
     ) as Factory;

@@ -3,9 +3,10 @@
 // change the document's text (ICMP or not, the direction, the sampling source, one
 // address or two). Records of one template layout nearly always share one shape, so a
 // writer generated for a layout and a shape (document-compiled.ts) knows every member
-// the document has and which comma each key takes. A record with anything else (text
-// addresses, MACs, VLANs, values that are not numbers, an sFlow agent) has no shape:
-// -1, and the general writer writes it.
+// the document has and which comma each key takes. Addresses are IPv4 numbers or text
+// (IPv6). A record with anything else (MACs, VLANs, values that are not numbers, one
+// address a number and the other text, an sFlow agent) has no shape: -1, and the
+// general writer writes it.
 import type { ExporterInfo, FlowRecord } from './record.js';
 
 /** One bit per fact; SAMPLING_SOURCE_SHIFT holds the sampling source's code (3 bits). */
@@ -35,6 +36,10 @@ export const S = {
   ipv4: 1 << 24,
   uptime: 1 << 25,
   exportTime: 1 << 26,
+  /** The source address as text (IPv6): no number. */
+  srcText: 1 << 27,
+  dstText: 1 << 28,
+  ipv6: 1 << 29,
 } as const;
 
 export const SAMPLING_SOURCE_SHIFT = 20;
@@ -66,21 +71,37 @@ export function shapeOf(r: FlowRecord, ex: ExporterInfo): number {
   if (r.srcMac !== undefined || r.dstMac !== undefined) return -1;
   if (r.vlan !== undefined || r.innerVlan !== undefined) return -1;
   let m = 0;
-  // Addresses only as numbers; the text is read only when there is no number (reading
-  // it on a NetflowRecord would make it).
+  // Addresses as numbers (IPv4), else as text (IPv6); the text is read only when there is
+  // no number (reading it on a NetflowRecord would make it). A record with one of each
+  // is left to the general writer (it compares their text).
   const src = r.srcIpv4;
-  if (src !== undefined) {
-    if (typeof src !== 'number') return -1;
-    m |= S.src;
-  } else if (r.srcAddr !== undefined) return -1;
   const dst = r.dstIpv4;
-  if (dst !== undefined) {
-    if (typeof dst !== 'number') return -1;
-    m |= S.dst;
-    if (src === dst) m |= S.sameAddress;
-  } else if (r.dstAddr !== undefined) return -1;
+  if (src !== undefined || dst !== undefined) {
+    if (src !== undefined) {
+      if (typeof src !== 'number') return -1;
+      m |= S.src;
+    } else if (r.srcAddr !== undefined) return -1;
+    if (dst !== undefined) {
+      if (typeof dst !== 'number') return -1;
+      m |= S.dst;
+      if (src === dst) m |= S.sameAddress;
+    } else if (r.dstAddr !== undefined) return -1;
+  } else {
+    const srcText = r.srcAddr;
+    const dstText = r.dstAddr;
+    if (srcText !== undefined) {
+      if (typeof srcText !== 'string') return -1;
+      m |= S.srcText;
+    }
+    if (dstText !== undefined) {
+      if (typeof dstText !== 'string') return -1;
+      m |= S.dstText;
+      if (srcText === dstText) m |= S.sameAddress;
+    }
+  }
   const v = r.ipVersion;
   if (v === 4) m |= S.ipv4;
+  else if (v === 6) m |= S.ipv6;
   else if (v !== undefined) return -1;
   const d = r.direction;
   if (d === 'ingress') m |= S.ingress;

@@ -867,6 +867,7 @@ const MAX_SHAPES = 8;
 const DOCUMENT_HELPERS: DocumentHelpers = {
   number: writeNumber,
   numberText: writeNumberText,
+  str: writeString,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
   communityId: (o, r) => writeCommunityId(o, r as CommunityIdInput),
   uintAt,
