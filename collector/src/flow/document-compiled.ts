@@ -20,7 +20,7 @@
 import { S, SAMPLING_SOURCE_SHIFT, SAMPLING_SOURCES } from './document-shape.js';
 import { jsonString } from './fast-json.js';
 import type { JsonOut } from './json-out.js';
-import { ISO_CACHE, Text } from './json-out.js';
+import { ISO_CACHE, type OCTETS, Text } from './json-out.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 
 /**
@@ -56,11 +56,11 @@ export interface DocumentHelpers {
   readonly D4: Uint32Array;
   readonly DL: Uint8Array;
   readonly P4: Uint32Array;
-  readonly uintAt: (view: DataView, p: number, n: number) => number;
-  readonly ipv4At: (view: DataView, p: number, n: number) => number;
   readonly isoAt: (b: Uint8Array, view: DataView, p: number, ms: number) => number;
   readonly copyAt: (view: DataView, p: number, from: number, n: number) => number;
   readonly textAt: (view: DataView, p: number, t: Text) => number;
+  /** ipv4At's tables (json-out.ts OCTETS), for addresses written inline. */
+  readonly octets: typeof OCTETS;
   /** isoAt's cache (json-out.ts ISO_CACHE), for dates written inline. */
   readonly iso: typeof ISO_CACHE;
 }
@@ -90,6 +90,13 @@ const BIG_DIGITS =
   'if (w < 10000) { view.setUint32(p, D4[w], true); p += DL[w]; }\n' +
   'else { z = (w / 10000) | 0; view.setUint32(p, D4[z], true); p += DL[z]; view.setUint32(p, P4[w - z * 10000], true); p += 4; }\n' +
   'z = (y / 10000) | 0; view.setUint32(p, P4[z], true); view.setUint32(p + 4, P4[y - z * 10000], true); p += 8;\n';
+
+/** The quoted IPv4 address of the number x at p, inline (ipv4At's code). */
+const IPV4 =
+  'view.setUint8(p, 34); y = x >>> 24; view.setUint32(p + 1, OD[y], true); p += 1 + OL[y];\n' +
+  'y = (x >>> 16) & 255; view.setUint32(p, OD[y], true); p += OL[y];\n' +
+  'y = (x >>> 8) & 255; view.setUint32(p, OD[y], true); p += OL[y];\n' +
+  'y = x & 255; view.setUint32(p, OQ[y], true); p += OL[y];\n';
 
 /** A small non-negative integer: the test that takes a number's digits unchecked. */
 const SMALL = (x: string) => `${x} >= 0 && ${x} < 100000000 && (${x} | 0) === ${x}`;
@@ -140,7 +147,7 @@ class Body {
 
 /**
  * A whole number up to 2^53 (the test writeNumber and writeNumberText make before
- * writing digits): its digits by uintAt, which takes at most 16 digits and 4 past them.
+ * writing digits): at most 16 digits, and the word stores may write 4 past them.
  */
 const UINT = (x: string) => `${x} >= 0 && ${x} <= 9007199254740992 && Math.floor(${x}) === ${x}`;
 
@@ -213,12 +220,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
     g.x('p = copyAt(view, p, tsAt, 26);\n', 30);
     if (has(S.start)) {
       g.t(',"duration":');
-      g.x(
-        `x = Math.round((r.endMs - r.startMs) * 1000000);\nif (${UINT('x')}) p = uintAt(view, p, x);\nelse {\n`,
-        24,
-      );
-      g.call('number(o, x)');
-      g.code += '}\n';
+      num(g, 'Math.round((r.endMs - r.startMs) * 1000000)');
     }
   }
   g.x('p = textAt(view, p, observer);\n', 0);
@@ -252,7 +254,7 @@ function documentBody(m: number, layout: LayoutKeys): string {
     if (has(src ? S.src : S.dst)) {
       key('ip');
       const n = src ? 'src' : 'dst';
-      g.x(`${n}At = p; p = ipv4At(view, p, r.${n}Ipv4); ${n}Len = p - ${n}At;\n`, 24);
+      g.x(`${n}At = p; x = r.${n}Ipv4;\n${IPV4}${n}Len = p - ${n}At;\n`, 24);
     } else if (has(src ? S.srcText : S.dstText)) {
       key('ip');
       g.call(`str(o, r.${src ? 'src' : 'dst'}Addr)`);
@@ -375,7 +377,7 @@ function netflowMembers(g: Body, m: number, layout: LayoutKeys): void {
       let copy = '';
       if (has(S.src)) copy += `if (x === r.srcIpv4) p = copyAt(view, p, srcAt, srcLen);\nelse `;
       if (has(S.dst)) copy += `if (x === r.dstIpv4) p = copyAt(view, p, dstAt, dstLen);\nelse `;
-      g.x(`x = ${v};\nif (ipv4s[${i}] === 1) {\n${copy}p = ipv4At(view, p, x);\n} else {\n`, 24);
+      g.x(`x = ${v};\nif (ipv4s[${i}] === 1) {\n${copy}{\n${IPV4}}\n} else {\n`, 24);
       g.call('if (typeof x === "number") number(o, x); else field(o, x, false)');
       g.code += '}\n';
       continue;
@@ -420,7 +422,8 @@ export function compileDocumentWriter(
   try {
     factory = new Function(
       'h',
-      'const { number, numberText, str, field, communityId, uintAt, ipv4At, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n' +
+      'const { number, numberText, str, field, communityId, isoAt, copyAt, textAt, D4, DL, P4 } = h;\n' +
+        'const { dot: OD, quote: OQ, length: OL } = h.octets;\n' +
         'const { seconds: ISO_SECONDS, chunks: ISO_CHUNKS, millis: ISO_MILLIS, fill: isoFill } = h.iso;\n' +
         `return function writeDocument(o, r, ex, observer, head, net, values, ipv4s) {\n${code}};`,
     ) as Factory;

@@ -25,14 +25,13 @@ import {
   DIGITS4,
   DIGITS4_LENGTH,
   ISO_CACHE,
-  ipv4At,
   isoAt,
   JsonOut,
+  OCTETS,
   PADDED4,
   smallDigits,
   Text,
   textAt,
-  uintAt,
   writeByte,
   writeHexString,
   writeIpv4Quoted,
@@ -870,8 +869,6 @@ const DOCUMENT_HELPERS: DocumentHelpers = {
   str: writeString,
   field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
   communityId: (o, r) => writeCommunityId(o, r as CommunityIdInput),
-  uintAt,
-  ipv4At,
   isoAt,
   copyAt,
   textAt,
@@ -879,6 +876,7 @@ const DOCUMENT_HELPERS: DocumentHelpers = {
   DL: DIGITS4_LENGTH,
   P4: PADDED4,
   iso: ISO_CACHE,
+  octets: OCTETS,
 };
 
 /**

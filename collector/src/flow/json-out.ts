@@ -447,6 +447,9 @@ for (let v = 0; v < 256; v++) {
   OCTET_LENGTH[v] = s.length + 1;
 }
 
+/** The octet tables, for the generated document writer's inline copy of ipv4At. */
+export const OCTETS = { dot: OCTET_DOT, quote: OCTET_QUOTE, length: OCTET_LENGTH } as const;
+
 /**
  * `"a.b.c.d"`, the JSON string of an IPv4 address given as an unsigned 32-bit number:
  * the text ipv4ToString makes, written without making it.
