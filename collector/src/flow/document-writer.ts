@@ -860,8 +860,12 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
   return writeCompiledDocument(o, r) || writeGeneral(o, r);
 }
 
-/** Generated document writers: at most this many shapes per layout. */
-const MAX_SHAPES = 8;
+/**
+ * Generated document writers: at most this many shapes per layout (a layout's records
+ * mostly have one or two: ICMP or not, a direction). Each writer's source is some 30 kB
+ * that V8 keeps, so this bounds what a template-churning exporter can make us hold.
+ */
+const MAX_SHAPES = 4;
 
 const DOCUMENT_HELPERS: DocumentHelpers = {
   number: writeNumber,
