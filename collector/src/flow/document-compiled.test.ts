@@ -332,7 +332,8 @@ test('generated whole-document writers equal the reference text', () => {
         }
       },
     ),
-    { numRuns: 150 },
+    // At most 4 writers per layout: 120 layouts stay under the process's 512.
+    { numRuns: 120 },
   );
   // Rows after the first 64 of a layout take the generated path unless their shape is
   // one too many for the layout (4) or they decline (a time that is no date).

@@ -862,10 +862,14 @@ export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
 
 /**
  * Generated document writers: at most this many shapes per layout (a layout's records
- * mostly have one or two: ICMP or not, a direction). Each writer's source is some 30 kB
- * that V8 keeps, so this bounds what a template-churning exporter can make us hold.
+ * mostly have one or two: ICMP or not, a direction), and this many in all for the
+ * process. Each writer's source is some 30 kB that V8 keeps, so this bounds what an
+ * exporter churning templates can make us hold (about 15 MB); past it, new layouts are
+ * written by the general writer.
  */
 const MAX_SHAPES = 4;
+const MAX_DOCUMENT_WRITERS = 512;
+let documentWriters = 0;
 
 const DOCUMENT_HELPERS: DocumentHelpers = {
   number: writeNumber,
@@ -925,7 +929,8 @@ function writeCompiled(
     }
   }
   if (i === docs.length) {
-    if (docs.length >= MAX_SHAPES) return false;
+    if (docs.length >= MAX_SHAPES || documentWriters >= MAX_DOCUMENT_WRITERS) return false;
+    documentWriters++;
     writer = compileDocumentWriter(shape, plan as LayoutKeysOf, DOCUMENT_HELPERS);
     docs.push({ shape, writer });
   }
