@@ -1,6 +1,6 @@
 import { parseIp } from '../protocol/address.js';
 import type { JsonOut } from './json-out.js';
-import { SHA1_WORDS, sha1Base64Into, sha1Base64Words } from './sha1.js';
+import { sha1Base64Into } from './sha1.js';
 
 // Community ID v1 (corelight/community-id-spec): SHA-1 over seed, the ordered endpoint
 // addresses, protocol, a zero pad byte and the ordered ports, base64, prefixed "1:".
@@ -179,51 +179,30 @@ const INPUT = new Uint8Array(40);
 const TEXT = Buffer.alloc(30);
 TEXT.write('1:');
 
-/** The port part of a tuple, as portsOf leaves it (one scratch: this runs per document). */
-const PORTS: { sport: number | undefined; dport: number | undefined; oneWay: boolean } = {
-  sport: undefined,
-  dport: undefined,
-  oneWay: false,
-};
-
-/**
- * Fills PORTS from a flow: its ports (TCP, UDP, SCTP), ICMP type and counterpart or code
- * (one-way when the type has no counterpart), or none; false when the tuple makes no
- * Community ID (no ports, no ICMP type).
- */
-function portsOf(f: CommunityIdInput): boolean {
-  const protocol = f.protocol;
-  PORTS.sport = undefined;
-  PORTS.dport = undefined;
-  PORTS.oneWay = false;
-  if (protocol === 6 || protocol === 17 || protocol === 132) {
-    if (f.srcPort === undefined || f.dstPort === undefined) return false;
-    PORTS.sport = f.srcPort;
-    PORTS.dport = f.dstPort;
-  } else if (protocol === 1 || protocol === 58) {
-    const type = f.icmpType;
-    if (type === undefined) return false;
-    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(type);
-    PORTS.sport = type;
-    if (pair !== undefined) PORTS.dport = pair;
-    else {
-      PORTS.dport = f.icmpCode ?? 0;
-      PORTS.oneWay = true;
-    }
-  }
-  return true;
-}
-
 /** Writes the hash input of a flow into INPUT: its length, or 0 when the tuple makes none. */
 function hashInput(f: CommunityIdInput, seed: number): number {
   const src = f.srcIpv4 !== undefined ? ipv4Bytes(f.srcIpv4, 0) : addressBytes(f.srcAddr, 0);
   const dst = f.dstIpv4 !== undefined ? ipv4Bytes(f.dstIpv4, 1) : addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return 0;
-  if (!portsOf(f)) return 0;
   const protocol = f.protocol;
-  const sport = PORTS.sport;
-  const dport = PORTS.dport;
-  const oneWay = PORTS.oneWay;
+  let sport: number | undefined;
+  let dport: number | undefined;
+  let oneWay = false;
+  if (protocol === 6 || protocol === 17 || protocol === 132) {
+    // TCP, UDP, SCTP: ports.
+    sport = f.srcPort;
+    dport = f.dstPort;
+    if (sport === undefined || dport === undefined) return 0;
+  } else if (protocol === 1 || protocol === 58) {
+    if (f.icmpType === undefined) return 0;
+    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(f.icmpType);
+    sport = f.icmpType;
+    if (pair !== undefined) dport = pair;
+    else {
+      dport = f.icmpCode ?? 0;
+      oneWay = true;
+    }
+  }
   // The endpoints in order (no swap of arrays: the copies below take them crosswise).
   let swap = false;
   if (!oneWay) {
@@ -263,66 +242,19 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
 }
 
 /**
- * The hash input of a flow whose addresses are both IPv4 numbers, straight into the
- * SHA-1 block's words (SHA1_WORDS): what hashInput makes, without the bytes. Returns
- * false when the tuple makes none.
- */
-function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number): boolean {
-  if (!portsOf(f)) return false;
-  const protocol = f.protocol;
-  const sport = PORTS.sport;
-  const dport = PORTS.dport;
-  const oneWay = PORTS.oneWay;
-  // Big-endian bytes compare as the unsigned numbers do.
-  const a4 = src >>> 0;
-  const b4 = dst >>> 0;
-  const swap =
-    !oneWay &&
-    (a4 > b4 || (a4 === b4 && sport !== undefined && dport !== undefined && sport > dport));
-  const first = swap ? b4 : a4;
-  const second = swap ? a4 : b4;
-  // seed(2) first(4) second(4) protocol pad [ports(4)], the 0x80 marker, the bit length.
-  const w = SHA1_WORDS;
-  w[0] = ((seed & 0xffff) << 16) | (first >>> 16);
-  w[1] = (first << 16) | (second >>> 16);
-  w[2] = (second << 16) | ((protocol & 0xff) << 8);
-  if (sport !== undefined && dport !== undefined) {
-    const a = swap ? dport : sport;
-    const b = swap ? sport : dport;
-    w[3] = ((a & 0xffff) << 16) | (b & 0xffff);
-    w[4] = 0x80000000 | 0;
-    w[15] = 128;
-  } else {
-    w[3] = 0x80000000 | 0;
-    w[4] = 0;
-    w[15] = 96;
-  }
-  for (let i = 5; i < 15; i++) w[i] = 0;
-  return true;
-}
-
-/**
  * Writes the Community ID of a flow as a JSON string (`"1:<base64>"`); false, and
  * nothing written, when the tuple cannot make one.
  */
 export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boolean {
-  const src = f.srcIpv4;
-  const dst = f.dstIpv4;
-  let n = 0;
-  if (src !== undefined && dst !== undefined) {
-    if (!ipv4Words(f, src, dst, seed)) return false;
-  } else {
-    n = hashInput(f, seed);
-    if (n === 0) return false;
-  }
+  const n = hashInput(f, seed);
+  if (n === 0) return false;
   o.reserve(32);
   const b = o.buf;
   const p = o.pos;
   b[p] = 0x22;
   b[p + 1] = 0x31; // 1
   b[p + 2] = 0x3a; // :
-  if (n === 0) sha1Base64Words(b, p + 3);
-  else sha1Base64Into(INPUT, n, b, p + 3);
+  sha1Base64Into(INPUT, n, b, p + 3);
   b[p + 31] = 0x22;
   o.pos = p + 32;
   return true;

@@ -4,14 +4,8 @@
 // to that for captured and generated records. Values that are not plain data raise
 // UnusualValue and the caller (document.ts) writes the document the object route.
 import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
-import type { FieldValue, FlowField, RecordLayout } from '../protocol/templates/types.js';
+import type { FieldValue, FlowField } from '../protocol/templates/types.js';
 import { type CommunityIdInput, writeCommunityId } from './community-id.js';
-import {
-  compileDocumentWriter,
-  type DocumentHelpers,
-  type DocumentWriter,
-} from './document-compiled.js';
-import { shapeOf } from './document-shape.js';
 import { jsonString, jsonValue, UnusualValue } from './fast-json.js';
 import {
   compileFieldsWriter,
@@ -21,17 +15,9 @@ import {
   type ValueWriters,
 } from './fields-writer.js';
 import {
-  copyAt,
-  DIGITS4,
-  DIGITS4_LENGTH,
-  ISO_CACHE,
-  isoAt,
   JsonOut,
-  OCTETS,
-  PADDED4,
   smallDigits,
   Text,
-  textAt,
   writeByte,
   writeHexString,
   writeIpv4Quoted,
@@ -266,8 +252,6 @@ interface ExporterParts {
   commaHead: Text;
   /** Whether the head wrote no member (the next one comes first). */
   headEmpty: boolean;
-  /** Whether generated document writers can write this exporter's records (document-compiled.ts). */
-  compiled: boolean;
   /**
    * The agent member and `},"type":<type>}`, the end of `netflow`, per kind and
    * (index + 3) whether a member came before the agent; made when needed.
@@ -320,8 +304,6 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
   f = member(o, X.ip, ex.address, f);
   f = member(o, X.version, ex.version, f);
   f = member(o, X.sourceId, ex.domain, f);
-  const head = new Text(o.text());
-  const commaHead = new Text(`,${o.text()}`);
   const next: ExporterParts = {
     address: ex.address,
     port: ex.port,
@@ -332,17 +314,9 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
     events: [undefined, undefined, undefined],
     observer,
     observerEmpty,
-    head,
-    commaHead,
+    head: new Text(o.text()),
+    commaHead: new Text(`,${o.text()}`),
     headEmpty: f,
-    compiled:
-      ex.protocol === 'netflow' &&
-      ex.agent === undefined &&
-      !observerEmpty &&
-      !f &&
-      observer.simple &&
-      head.simple &&
-      commaHead.simple,
     ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
   exporterCache[exporterNextSlot] = next;
@@ -449,8 +423,6 @@ interface FieldsPlan {
   /** The same for decoded records' values (FlowRecord.values), and its count. */
   compiledValues: ValuesWriter | undefined;
   valueUses: number;
-  /** Generated whole-document writers of this layout's flow records, per record shape. */
-  documents: { readonly shape: number; readonly writer: DocumentWriter | undefined }[];
 }
 
 /** Records of a layout written by the generic loop before its writer is generated. */
@@ -488,7 +460,6 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
     compiled: undefined,
     compiledValues: undefined,
     valueUses: 0,
-    documents: [],
   };
 }
 
@@ -857,102 +828,6 @@ function extraText(extra: Record<string, unknown>): string {
  * UnusualValue for values that are not plain data.
  */
 export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
-  return writeCompiledDocument(o, r) || writeGeneral(o, r);
-}
-
-/**
- * Generated document writers: at most this many shapes per layout (a layout's records
- * mostly have one or two: ICMP or not, a direction), and this many in all for the
- * process. Each writer's source is some 30 kB that V8 keeps, so this bounds what an
- * exporter churning templates can make us hold (about 15 MB); past it, new layouts are
- * written by the general writer.
- */
-const MAX_SHAPES = 4;
-const MAX_DOCUMENT_WRITERS = 512;
-let documentWriters = 0;
-
-const DOCUMENT_HELPERS: DocumentHelpers = {
-  number: writeNumber,
-  numberText: writeNumberText,
-  str: writeString,
-  field: (o, v, isDate) => writeField(o, v as FieldValue, isDate),
-  communityId: (o, r) => writeCommunityId(o, r as CommunityIdInput),
-  isoAt,
-  copyAt,
-  textAt,
-  D4: DIGITS4,
-  DL: DIGITS4_LENGTH,
-  P4: PADDED4,
-  iso: ISO_CACHE,
-  octets: OCTETS,
-};
-
-/**
- * Writes the document of a NetFlow/IPFIX flow record of a decoded layout (values and
- * layout set) with the layout's generated writer for the record's shape, once the layout
- * is common (its `netflow.*` writer was generated); false, with nothing written, when
- * there is none or it declined the record (the general writer then writes it).
- */
-export function writeCompiledDocument(o: JsonOut, r: FlowRecord): boolean {
-  const ex = r.exporter;
-  const values = r.values;
-  const layout = r.layout;
-  if (ex.protocol !== 'netflow' || r.kind !== 'flow' || values === undefined) return false;
-  if (layout === undefined) return false;
-  const start = o.pos;
-  if (writeCompiled(o, r, ex, values, layout)) return true;
-  o.pos = start;
-  return false;
-}
-
-function writeCompiled(
-  o: JsonOut,
-  r: FlowRecord,
-  ex: ExporterInfo,
-  values: readonly FieldValue[],
-  layout: RecordLayout,
-): boolean {
-  const plan = fieldsPlans.getLayout(layout);
-  if (plan.slow || plan.compiledValues === undefined || plan.keys === undefined) return false;
-  const parts = exporterParts(ex);
-  if (!parts.compiled) return false;
-  const shape = shapeOf(r, ex);
-  if (shape < 0) return false;
-  const docs = plan.documents;
-  let writer: DocumentWriter | undefined;
-  let i = 0;
-  for (; i < docs.length; i++) {
-    const d = docs[i] as (typeof docs)[number];
-    if (d.shape === shape) {
-      writer = d.writer;
-      break;
-    }
-  }
-  if (i === docs.length) {
-    if (docs.length >= MAX_SHAPES || documentWriters >= MAX_DOCUMENT_WRITERS) return false;
-    documentWriters++;
-    writer = compileDocumentWriter(shape, plan as LayoutKeysOf, DOCUMENT_HELPERS);
-    docs.push({ shape, writer });
-  }
-  if (writer === undefined) return false;
-  const net = networkText(r.protocol as number, r.ipVersion === 4);
-  if (net === undefined || !net.simple) return false;
-  return writer(
-    o,
-    r,
-    ex,
-    parts.observer,
-    values.length > 0 ? parts.commaHead : parts.head,
-    net,
-    values,
-    layout.ipv4,
-  );
-}
-
-type LayoutKeysOf = FieldsPlan & { readonly keys: readonly Text[] };
-
-/** writeDirect for any record: the general writer. */
-function writeGeneral(o: JsonOut, r: FlowRecord): boolean {
   const ex = r.exporter;
   const netflow = ex.protocol === 'netflow';
   let plan: FieldsPlan | undefined;
