@@ -3,9 +3,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needServer, PCAPS_DIR, tsharkFields, tsharkPath } from '@sluice/testkit';
+import fc from 'fast-check';
 import { readCapture } from '../protocol/capture/capture.js';
 import { parsePacket } from '../protocol/packet/parse.js';
-import { communityId } from './community-id.js';
+import { communityId, writeCommunityId } from './community-id.js';
+import { communityIdReference } from './document-reference.test-helpers.js';
+import { JsonOut } from './json-out.js';
 
 // tshark's Community ID post-dissector is the oracle. It hashes the innermost IP header
 // it dissected (the tunnelled packet) with its ports or ICMP type/code, so the test hands
@@ -78,4 +81,38 @@ test('Community ID: direction does not matter, ICMP echo pairs, one-way ICMP doe
   );
   assert.equal(communityId({ ...a, srcPort: undefined }), undefined, 'TCP without ports has none');
   assert.match(communityId(a) ?? '', /^1:[A-Za-z0-9+/]{27}=$/);
+});
+
+test('writeCommunityId from IPv4 numbers equals the original function (node:crypto)', () => {
+  // The IPv4 path builds the SHA-1 block's words from the numbers; the reference hashes
+  // the bytes of the text addresses with node:crypto.
+  const ip = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  const portArb = fc.oneof(
+    { weight: 8, arbitrary: fc.nat(65535) },
+    { weight: 1, arbitrary: fc.constantFrom(0, 65535, 65536, -1, 1.5, 2 ** 40) },
+  );
+  const tupleArb = fc.record({
+    src: fc.oneof(fc.nat(0xffffffff), fc.constantFrom(0, 0x7f000001, 0xffffffff)),
+    dst: fc.oneof(fc.nat(0xffffffff), fc.constantFrom(0, 0x7f000001, 0xffffffff)),
+    same: fc.boolean(),
+    protocol: fc.oneof(fc.constantFrom(1, 6, 17, 58, 132, 47, 0, 255), fc.nat(300)),
+    srcPort: fc.option(portArb, { nil: undefined }),
+    dstPort: fc.option(portArb, { nil: undefined }),
+    icmpType: fc.option(fc.oneof(fc.nat(255), fc.constantFrom(0, 8, 128, 129, 3)), {
+      nil: undefined,
+    }),
+    icmpCode: fc.option(fc.nat(255), { nil: undefined }),
+  });
+  const o = new JsonOut(16);
+  fc.assert(
+    fc.property(tupleArb, fc.nat(0xffff), ({ src, dst, same, ...rest }, seed) => {
+      const to = same ? src : dst;
+      const tuple = { ...rest, srcAddr: ip(src), dstAddr: ip(to) };
+      const want = communityIdReference(tuple, seed);
+      o.reset();
+      const wrote = writeCommunityId(o, { ...tuple, srcIpv4: src, dstIpv4: to }, seed);
+      assert.equal(wrote ? o.text() : undefined, want === undefined ? undefined : `"${want}"`);
+    }),
+    { numRuns: 20000 },
+  );
 });

@@ -1,6 +1,6 @@
 import { parseIp } from '../protocol/address.js';
 import type { JsonOut } from './json-out.js';
-import { sha1Base64Into } from './sha1.js';
+import { SHA1_WORDS, sha1Base64Into, sha1Base64Words } from './sha1.js';
 
 // Community ID v1 (corelight/community-id-spec): SHA-1 over seed, the ordered endpoint
 // addresses, protocol, a zero pad byte and the ordered ports, base64, prefixed "1:".
@@ -242,19 +242,80 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
 }
 
 /**
+ * The hash input of a flow whose addresses are both IPv4 numbers, straight into the
+ * SHA-1 block's words (SHA1_WORDS): what hashInput makes, without the bytes. Returns
+ * false when the tuple makes none.
+ */
+function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number): boolean {
+  const protocol = f.protocol;
+  let sport: number | undefined;
+  let dport: number | undefined;
+  let oneWay = false;
+  if (protocol === 6 || protocol === 17 || protocol === 132) {
+    sport = f.srcPort;
+    dport = f.dstPort;
+    if (sport === undefined || dport === undefined) return false;
+  } else if (protocol === 1 || protocol === 58) {
+    const type = f.icmpType;
+    if (type === undefined) return false;
+    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(type);
+    sport = type;
+    if (pair !== undefined) dport = pair;
+    else {
+      dport = f.icmpCode ?? 0;
+      oneWay = true;
+    }
+  }
+  // Big-endian bytes compare as the unsigned numbers do.
+  const a4 = src >>> 0;
+  const b4 = dst >>> 0;
+  const swap =
+    !oneWay &&
+    (a4 > b4 || (a4 === b4 && sport !== undefined && dport !== undefined && sport > dport));
+  const first = swap ? b4 : a4;
+  const second = swap ? a4 : b4;
+  // seed(2) first(4) second(4) protocol pad [ports(4)], the 0x80 marker, the bit length.
+  const w = SHA1_WORDS;
+  w[0] = ((seed & 0xffff) << 16) | (first >>> 16);
+  w[1] = (first << 16) | (second >>> 16);
+  w[2] = (second << 16) | ((protocol & 0xff) << 8);
+  if (sport !== undefined && dport !== undefined) {
+    const a = swap ? dport : sport;
+    const b = swap ? sport : dport;
+    w[3] = ((a & 0xffff) << 16) | (b & 0xffff);
+    w[4] = 0x80000000 | 0;
+    w[15] = 128;
+  } else {
+    w[3] = 0x80000000 | 0;
+    w[4] = 0;
+    w[15] = 96;
+  }
+  for (let i = 5; i < 15; i++) w[i] = 0;
+  return true;
+}
+
+/**
  * Writes the Community ID of a flow as a JSON string (`"1:<base64>"`); false, and
  * nothing written, when the tuple cannot make one.
  */
 export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boolean {
-  const n = hashInput(f, seed);
-  if (n === 0) return false;
+  const src = f.srcIpv4;
+  const dst = f.dstIpv4;
+  let n = 0;
+  if (src !== undefined && dst !== undefined) {
+    if (!ipv4Words(f, src, dst, seed)) return false;
+  } else {
+    n = hashInput(f, seed);
+    if (n === 0) return false;
+  }
   o.reserve(32);
   const b = o.buf;
   const p = o.pos;
   b[p] = 0x22;
   b[p + 1] = 0x31; // 1
   b[p + 2] = 0x3a; // :
-  sha1Base64Into(INPUT, n, b, p + 3);
+  if (n === 0) sha1Base64Words(b, p + 3);
+  else sha1Base64Into(INPUT, n, b, p + 3);
   b[p + 31] = 0x22;
   o.pos = p + 32;
   return true;
