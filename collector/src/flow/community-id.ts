@@ -179,30 +179,50 @@ const INPUT = new Uint8Array(40);
 const TEXT = Buffer.alloc(30);
 TEXT.write('1:');
 
+/** The ports of a flow's hash input (portsOf's answer; one object, reused). */
+const PORTS: { sport: number | undefined; dport: number | undefined; oneWay: boolean } = {
+  sport: undefined,
+  dport: undefined,
+  oneWay: false,
+};
+
+/**
+ * The spec's port rule, into PORTS: TCP, UDP and SCTP take their ports; ICMP and ICMPv6
+ * the type and the paired type (a request and its reply hash alike), or the code for a
+ * type without a pair (one-way: the endpoints are not put in order); other protocols
+ * none. False when the tuple makes no Community ID (a port or the type missing).
+ */
+function portsOf(f: CommunityIdInput): boolean {
+  const protocol = f.protocol;
+  PORTS.sport = undefined;
+  PORTS.dport = undefined;
+  PORTS.oneWay = false;
+  if (protocol === 6 || protocol === 17 || protocol === 132) {
+    if (f.srcPort === undefined || f.dstPort === undefined) return false;
+    PORTS.sport = f.srcPort;
+    PORTS.dport = f.dstPort;
+  } else if (protocol === 1 || protocol === 58) {
+    const type = f.icmpType;
+    if (type === undefined) return false;
+    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(type);
+    PORTS.sport = type;
+    if (pair !== undefined) PORTS.dport = pair;
+    else {
+      PORTS.dport = f.icmpCode ?? 0;
+      PORTS.oneWay = true;
+    }
+  }
+  return true;
+}
+
 /** Writes the hash input of a flow into INPUT: its length, or 0 when the tuple makes none. */
 function hashInput(f: CommunityIdInput, seed: number): number {
   const src = f.srcIpv4 !== undefined ? ipv4Bytes(f.srcIpv4, 0) : addressBytes(f.srcAddr, 0);
   const dst = f.dstIpv4 !== undefined ? ipv4Bytes(f.dstIpv4, 1) : addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return 0;
   const protocol = f.protocol;
-  let sport: number | undefined;
-  let dport: number | undefined;
-  let oneWay = false;
-  if (protocol === 6 || protocol === 17 || protocol === 132) {
-    // TCP, UDP, SCTP: ports.
-    sport = f.srcPort;
-    dport = f.dstPort;
-    if (sport === undefined || dport === undefined) return 0;
-  } else if (protocol === 1 || protocol === 58) {
-    if (f.icmpType === undefined) return 0;
-    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(f.icmpType);
-    sport = f.icmpType;
-    if (pair !== undefined) dport = pair;
-    else {
-      dport = f.icmpCode ?? 0;
-      oneWay = true;
-    }
-  }
+  if (!portsOf(f)) return 0;
+  const { sport, dport, oneWay } = PORTS;
   // The endpoints in order (no swap of arrays: the copies below take them crosswise).
   let swap = false;
   if (!oneWay) {
@@ -248,24 +268,8 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
  */
 function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number): boolean {
   const protocol = f.protocol;
-  let sport: number | undefined;
-  let dport: number | undefined;
-  let oneWay = false;
-  if (protocol === 6 || protocol === 17 || protocol === 132) {
-    sport = f.srcPort;
-    dport = f.dstPort;
-    if (sport === undefined || dport === undefined) return false;
-  } else if (protocol === 1 || protocol === 58) {
-    const type = f.icmpType;
-    if (type === undefined) return false;
-    const pair = (protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS).get(type);
-    sport = type;
-    if (pair !== undefined) dport = pair;
-    else {
-      dport = f.icmpCode ?? 0;
-      oneWay = true;
-    }
-  }
+  if (!portsOf(f)) return false;
+  const { sport, dport, oneWay } = PORTS;
   // Big-endian bytes compare as the unsigned numbers do.
   const a4 = src >>> 0;
   const b4 = dst >>> 0;
