@@ -652,6 +652,32 @@ function networkText(p: number, ipv4: boolean): Text | undefined {
 }
 
 /**
+ * `source` (src) or `destination` of a flow record, from the `}` that ends the member
+ * before it, left open: the address (`"ip":` in the head constant when it is an IPv4
+ * number), the port (not for ICMP), MAC, the direction's bytes and packets (the reverse
+ * counters for the destination) and the AS.
+ */
+function writeEndpoint(o: JsonOut, r: FlowRecord, src: boolean, icmp: boolean): void {
+  const ipv4 = src ? r.srcIpv4 : r.dstIpv4;
+  let f: boolean;
+  if (ipv4 !== undefined) {
+    writeText(o, src ? T.sourceIp : T.destinationIp);
+    writeIpv4Quoted(o, ipv4);
+    f = false;
+  } else {
+    writeText(o, src ? T.source : T.destination);
+    f = addressMember(o, r, src, true);
+  }
+  if (!icmp) f = numMember(o, K.port, src ? r.srcPort : r.dstPort, f);
+  const mac = src ? r.srcMac : r.dstMac;
+  if (mac !== undefined) f = macMember(o, mac, f);
+  f = numMember(o, K.bytes, src ? r.bytes : r.reverseBytes, f);
+  f = numMember(o, K.packets, src ? r.packets : r.reversePackets, f);
+  const as = src ? r.srcAs : r.dstAs;
+  if (as !== undefined) writeAs(o, K.as, as, f);
+}
+
+/**
  * `source`, `destination`, `network`, `icmp`, `related`, `sluice` of a flow record: from
  * the `}` that ends `observer` to the members of `sluice.scaled`, both left open (the
  * caller closes them with the head of `netflow`).
@@ -662,37 +688,10 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
   const bytes = sum(r.bytes, r.reverseBytes);
   const packets = sum(r.packets, r.reversePackets);
 
-  let f: boolean;
-  if (r.srcIpv4 !== undefined) {
-    // `,"source":{"ip":` as one constant, then the address from its number.
-    writeText(o, T.sourceIp);
-    writeIpv4Quoted(o, r.srcIpv4);
-    f = false;
-  } else {
-    writeText(o, T.source);
-    f = addressMember(o, r, true, true);
-  }
-  if (!icmp) f = numMember(o, K.port, r.srcPort, f);
-  if (r.srcMac !== undefined) f = macMember(o, r.srcMac, f);
-  f = numMember(o, K.bytes, r.bytes, f);
-  f = numMember(o, K.packets, r.packets, f);
-  if (r.srcAs !== undefined) writeAs(o, K.as, r.srcAs, f);
+  writeEndpoint(o, r, true, icmp);
+  writeEndpoint(o, r, false, icmp);
 
-  if (r.dstIpv4 !== undefined) {
-    writeText(o, T.destinationIp);
-    writeIpv4Quoted(o, r.dstIpv4);
-    f = false;
-  } else {
-    writeText(o, T.destination);
-    f = addressMember(o, r, false, true);
-  }
-  if (!icmp) f = numMember(o, K.port, r.dstPort, f);
-  if (r.dstMac !== undefined) f = macMember(o, r.dstMac, f);
-  f = numMember(o, K.bytes, r.reverseBytes, f);
-  f = numMember(o, K.packets, r.reversePackets, f);
-  if (r.dstAs !== undefined) writeAs(o, K.as, r.dstAs, f);
-
-  f = true;
+  let f = true;
   // The network head, transport and (IPv4) type as one constant when the protocol is a
   // number 0-255; otherwise piece by piece.
   const ipVersion = r.ipVersion;
