@@ -13,11 +13,24 @@ export class BufferSpares {
     private readonly rounding: number,
   ) {}
 
-  /** Keeps `buffer` for later, unless that would pass the bound (then it is let go). */
+  /**
+   * Keeps `buffer` for later; past the bound the oldest spares are let go. Why the oldest:
+   * the newest are the sizes being asked for now, and a spare that fits no request would
+   * otherwise hold its room for good.
+   */
   keep(buffer: ArrayBuffer): void {
-    if (this.bytes + buffer.byteLength > this.maxBytes) return;
+    if (buffer.byteLength > this.maxBytes) return;
     this.spares.push(buffer);
     this.bytes += buffer.byteLength;
+    while (this.bytes > this.maxBytes) {
+      const oldest = this.spares.shift() as ArrayBuffer;
+      this.bytes -= oldest.byteLength;
+    }
+  }
+
+  /** Bytes held in spares. */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   /**

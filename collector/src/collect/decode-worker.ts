@@ -14,6 +14,7 @@ import type {
   StatsReport,
   ToWorker,
 } from './messages.js';
+import { ReplyBuffers } from './reply-buffers.js';
 
 let decoder = new FlowDecoder();
 let instance = '';
@@ -21,48 +22,24 @@ let instance = '';
 /**
  * Where a batch's documents are written: straight into the buffer that is then
  * transferred to the main thread (a recycled one when one fits), so the bytes are not
- * copied out unless the batch outgrew it (see tightReply).
+ * copied out unless the batch outgrew it (see ReplyBuffers).
  */
 const out = new JsonOut(64);
 const lines = new BulkLineWriter(out);
-/** Bytes the last batch wrote: the size asked of the next batch's buffer. */
-let lastBatchBytes = 256 * 1024;
-
-/** New reply buffers are rounded up to this, so that later batches fit in recycled ones. */
-const REPLY_ROUNDING = 256 * 1024;
-/** Buffers the main thread handed back (see SpareBuffer), at most 8 MiB kept. */
-const spares = new BufferSpares(8 * 1024 * 1024, REPLY_ROUNDING);
-
-/** Bytes a reply buffer of `n` written bytes may leave unused. */
-function slack(n: number): number {
-  return Math.max(REPLY_ROUNDING, n >> 3);
-}
-
-/**
- * The batch's bytes to transfer: the writer's own buffer when it fits them closely,
- * else a copy into one that does (the large buffer kept as a spare). Why: a reply buffer
- * is held until every document in it is indexed, and with Elasticsearch slower than the
- * input the held buffers add up to the bulk queue's bound; half-empty ones (a grown
- * buffer is twice the size it needed) doubled that memory.
- */
-function tightReply(): ArrayBuffer {
-  const written = out.buf.buffer as ArrayBuffer;
-  const n = out.pos;
-  if (written.byteLength - n <= slack(n)) return written;
-  const tight = spares.take(n, n + slack(n));
-  new Uint8Array(tight).set(out.bytes.subarray(0, n));
-  spares.keep(written);
-  return tight;
-}
+/** New reply buffers are sized in steps of this. */
+const REPLY_ROUNDING = 64 * 1024;
+/** Reply buffers the main thread handed back (see SpareBuffer), at most 8 MiB kept. */
+const replies = new ReplyBuffers(new BufferSpares(8 * 1024 * 1024, REPLY_ROUNDING));
 
 /** Lives as long as the worker: it numbers flow tuples once for the main thread. */
 const totals = new FlowTotalsBuilder();
 
 function decode(req: DecodeRequest): DecodeResponse {
   const data = new Uint8Array(req.data);
-  // Room for a batch like the last one and an eighth more; a larger batch grows the
-  // buffer (doubling it), and is then copied into one of its size (see tightReply).
-  out.adopt(spares.take(lastBatchBytes + (lastBatchBytes >> 3)));
+  const requestBytes = req.offsets[req.positions.length] as number;
+  // Sized from the request (see ReplyBuffers); a batch that outgrows it grows the
+  // buffer (doubling it), and is then copied into one of its size.
+  out.adopt(replies.take(requestBytes));
   lines.begin();
   const docCounts = new Uint32Array(req.positions.length);
   const touched = new Set<string>();
@@ -84,8 +61,7 @@ function decode(req: DecodeRequest): DecodeResponse {
     }
   }
   const table = totals.build();
-  lastBatchBytes = out.pos;
-  const bytes = tightReply();
+  const bytes = replies.reply(out.buf.buffer as ArrayBuffer, out.bytes, out.pos, requestBytes);
   return {
     type: 'decoded',
     id: req.id,
@@ -159,7 +135,7 @@ port.on('message', (msg: ToWorker) => {
         return;
       }
       case 'spare':
-        spares.keep(msg.buffer);
+        replies.keep(msg.buffer);
         return;
       case 'snapshot':
         reply = { type: 'snapshot', id: msg.id, snapshot: decoder.snapshotTemplates() };
