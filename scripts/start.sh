@@ -9,4 +9,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 npm run --silent build
-exec node collector/bin/sluice.js collect "$@"
+# Run as a program, so that the node flags on its first line apply.
+exec collector/bin/sluice.js collect "$@"

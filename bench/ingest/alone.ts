@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { installCleanup } from '../decode/children.js';
 import {
+  BIN_NODE_FLAGS,
   type CollectorBuild,
   compileCollector,
   freshestBuild,
@@ -95,7 +96,7 @@ while (answered < sent.records) {
 const seconds = (performance.now() - lastChange > 10_000 ? lastChange : performance.now()) - t0;
 const cpu = cpuSeconds(c.pid) - cpu0;
 process.stdout.write(
-  `collector alone (${build}${args['node-flags'] ? ` ${args['node-flags']}` : ''}, stub delay ${delayMs} ms): ` +
+  `collector alone (${build} ${[...BIN_NODE_FLAGS, args['node-flags'] ?? ''].join(' ').trim()}, stub delay ${delayMs} ms): ` +
     `${answered}/${sent.records} records in ${(seconds / 1000).toFixed(1)} s = ${(answered / (seconds / 1000)).toFixed(0)} rec/s; ` +
     `CPU ${cpu.toFixed(2)} s = ${((cpu / Math.max(1, answered)) * 1e6).toFixed(1)} s per M; ` +
     `peak RSS ${(statusBytes(c.pid, 'VmHWM') / 1048576).toFixed(0)} MiB; kernel drops ${await udpDrops(c.udpPort)}\n`,

@@ -1,8 +1,9 @@
 // `sluice collect` as an operator runs it: a child process with a configuration file of
 // its own (temp data dir, one UDP port on loopback, its HTTP port, the benchmark's data
 // stream), everything else at its defaults (workers = cores - 1, 32 MiB receive buffer
-// asked for, journal fsync every second, bulk 5000 documents / 5 MiB / 1 s, 2 requests
-// in flight). JavaScript, as deployed: collector/bin/sluice.js when collector/dist is
+// asked for, journal fsync every second, bulk 5000 documents / 5 MiB / 1 s, 4 requests
+// in flight), started with the node flags on bin/sluice.js's first line (as `sluice` runs
+// when started as a program). JavaScript, as deployed: collector/bin/sluice.js when collector/dist is
 // newer than every source file, otherwise the sources compiled now with the collector's
 // own build settings into bench/ingest/.cache/ (git-ignored). `source` runs them through
 // tsx instead (the same code, plus tsx's loader threads in memory: about +100 MB RSS).
@@ -13,6 +14,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,6 +27,17 @@ import { exited, outputOf, removeDir, spawnTracked, trackDir } from '../decode/c
 const COLLECTOR = fileURLToPath(new URL('../../collector/', import.meta.url));
 
 export type CollectorBuild = 'dist' | 'compiled' | 'source';
+
+/**
+ * The node flags `sluice` runs with when started as a program: those of its
+ * `#!/usr/bin/env -S node ...` line (the benchmark starts it as `node FLAGS bin/sluice.js`).
+ */
+export const BIN_NODE_FLAGS: readonly string[] = (() => {
+  const first = readFileSync(join(COLLECTOR, 'bin', 'sluice.js'), 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(\s.*)?$/.exec(first);
+  if (!m) throw new Error(`collector/bin/sluice.js: unexpected first line: ${first}`);
+  return (m[1] ?? '').split(' ').filter((f) => f !== '');
+})();
 
 // dist/ under a copy of the package.json, as in the package (version.js reads it).
 const COMPILED_PACKAGE = fileURLToPath(new URL('./.cache/collector/', import.meta.url));
@@ -123,6 +136,7 @@ export async function startCollector(o: {
   const child: ChildProcess =
     o.build === 'source'
       ? spawnTracked(process.execPath, [
+          ...BIN_NODE_FLAGS,
           ...(o.nodeFlags ?? []),
           '--import',
           'tsx',
@@ -130,6 +144,7 @@ export async function startCollector(o: {
           ...args,
         ])
       : spawnTracked(process.execPath, [
+          ...BIN_NODE_FLAGS,
           ...(o.nodeFlags ?? []),
           join(o.build === 'dist' ? COLLECTOR : COMPILED_PACKAGE, 'bin', 'sluice.js'),
           ...args,

@@ -24,6 +24,7 @@ import { createElasticsearchClient } from '../../collector/src/sink/elasticsearc
 import { installCleanup } from '../decode/children.js';
 import { bulkBodies, type CeilingResult, measureCeiling } from './ceiling.js';
 import {
+  BIN_NODE_FLAGS,
   type CollectorBuild,
   compileCollector,
   freshestBuild,
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
           compiled: 'collector/src compiled now (tsc, its build settings) into bench/ingest/.cache',
           source: 'collector/src through tsx',
         }[BUILD]
-      }, default configuration${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
+      } with its node flags (${BIN_NODE_FLAGS.join(' ')}), default configuration${NODE_FLAGS.length > 0 ? `, node ${NODE_FLAGS.join(' ')}` : ''}`,
     );
     out.push(`elastic     Elasticsearch ${es.version} at ${es.url} (single node)`);
     out.push(
