@@ -2,8 +2,8 @@
 // its own (temp data dir, one UDP port on loopback, its HTTP port, the benchmark's data
 // stream), everything else at its defaults (workers = cores - 1, 32 MiB receive buffer
 // asked for, journal fsync every second, bulk 5000 documents / 5 MiB / 1 s, 4 requests
-// in flight), started with the node flags on bin/sluice.js's first line (as `sluice` runs
-// when started as a program). JavaScript, as deployed: collector/bin/sluice.js when collector/dist is
+// in flight), started with the node flags bin/sluice.js gives itself (as `sluice` runs when
+// started as a program). JavaScript, as deployed: collector/bin/sluice.js when collector/dist is
 // newer than every source file, otherwise the sources compiled now with the collector's
 // own build settings into bench/ingest/.cache/ (git-ignored). `source` runs them through
 // tsx instead (the same code, plus tsx's loader threads in memory: about +100 MB RSS).
@@ -29,13 +29,16 @@ const COLLECTOR = fileURLToPath(new URL('../../collector/', import.meta.url));
 export type CollectorBuild = 'dist' | 'compiled' | 'source';
 
 /**
- * The node flags `sluice` runs with when started as a program: those of its
- * `#!/usr/bin/env -S node ...` line (the benchmark starts it as `node FLAGS bin/sluice.js`).
+ * The node flags `sluice` runs with when started as a program: those its second line
+ * (`":" //; exec node FLAGS "$0" "$@"`) gives node (the benchmark starts it as
+ * `node FLAGS bin/sluice.js`).
  */
 export const BIN_NODE_FLAGS: readonly string[] = (() => {
-  const first = readFileSync(join(COLLECTOR, 'bin', 'sluice.js'), 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(\s.*)?$/.exec(first);
-  if (!m) throw new Error(`collector/bin/sluice.js: unexpected first line: ${first}`);
+  const lines = readFileSync(join(COLLECTOR, 'bin', 'sluice.js'), 'utf8').split('\n', 2);
+  const m = /^":" \/\/; exec node (.*)"\$0" "\$@"$/.exec(lines[1] ?? '');
+  if (lines[0] !== '#!/bin/sh' || !m) {
+    throw new Error(`collector/bin/sluice.js: unexpected first lines: ${lines.join('\n')}`);
+  }
   return (m[1] ?? '').split(' ').filter((f) => f !== '');
 })();
 
