@@ -6,18 +6,25 @@
 // a fixed multiple of its datagram bytes (the same exporters, templates and records).
 import type { BufferSpares } from './buffer-spares.js';
 
-/** Room asked beyond the predicted size: documents vary a little from batch to batch. */
-const HEADROOM_SHIFT = 5; // 1/32
-/** A spare may exceed the size asked by this much (1/16) and still be used. */
-const SPARE_FIT_SHIFT = 4;
+/**
+ * Room asked beyond the predicted size (1/16): documents per datagram byte vary a little
+ * from batch to batch. A batch more than this above its prediction grows the buffer and
+ * is copied (what every batch cost before).
+ */
+const HEADROOM_SHIFT = 4;
+/** A spare may exceed the size asked by this much (1/32) and still be used. */
+const SPARE_FIT_SHIFT = 5;
 /** The size asked before any batch was seen (then grown once, and copied). */
 const FIRST_GUESS = 256 * 1024;
-/** Unused room a reply may carry without being copied out: this or an eighth of it. */
+/** Unused room a reply may carry without being copied out: this or a sixth of it. */
 const MIN_SLACK = 256 * 1024;
 
-/** Bytes a reply buffer holding `n` written bytes may leave unused. */
+/**
+ * Bytes a reply buffer holding `n` written bytes may leave unused: with the headroom and
+ * the spare fit above, a batch up to 4% below its prediction is not copied.
+ */
 export function replySlack(n: number): number {
-  return Math.max(MIN_SLACK, n >> 3);
+  return Math.max(MIN_SLACK, Math.floor(n / 6));
 }
 
 /** Sizes, reuses and (rarely) tightens the reply buffers of one decode worker. */
