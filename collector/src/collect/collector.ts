@@ -49,6 +49,7 @@ function asSink(b: BulkIndexer): DocumentSink {
       return p === undefined ? -1 : Number(p);
     },
     flush: () => b.flush(),
+    sendNow: () => b.sendNow(),
   };
 }
 

@@ -8,7 +8,7 @@ import { datagramsFromCaptures } from '../ingest/capture-source.js';
 import { JournalReader } from '../ingest/journal/reader.js';
 import { JournalWriter } from '../ingest/journal/writer.js';
 import { DecodePool } from './decode-pool.js';
-import { type DocumentSink, documentId, Indexer, READ_BYTES } from './indexer.js';
+import { type DocumentSink, documentId, Indexer, QUIET_MS, READ_BYTES } from './indexer.js';
 
 /** One decode worker with default limits. */
 function startPool(instance = 'x'): DecodePool {
@@ -43,6 +43,11 @@ class HeldSink implements DocumentSink {
     return this.confirmed;
   }
   async flush(): Promise<void> {}
+  /** When sendNow was called, and how many documents the sink held then. */
+  sendNowCalls: { atMs: number; items: number }[] = [];
+  sendNow(): void {
+    this.sendNowCalls.push({ atMs: Date.now(), items: this.items.length });
+  }
 }
 
 test('indexer: journal to documents with deterministic ids; checkpoint only past confirmed entries', async (t) => {
@@ -96,6 +101,7 @@ test('indexer: stops promptly even while the sink pushes back', async (t) => {
     waitForCapacity: () => new Promise(() => {}),
     indexedUpTo: () => -1,
     flush: async () => {},
+    sendNow() {},
   };
   const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, stuck);
   idx.start();
@@ -164,5 +170,45 @@ test('indexer: when decoding fails for good, it reports the failure and still st
   assert.match(failures[0]?.message ?? '', /decode worker 0 exited/);
   assert.equal(sink.items.length, 0, 'nothing indexed');
   assert.equal(await idx.stop(100), 0, 'the checkpoint stays before the entry');
+  w.close();
+});
+
+test('indexer: once the journal has had nothing new for QUIET_MS, the sink is told to send now, once per quiet spell', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-idx-'));
+  const w = JournalWriter.open(dir);
+  const [v5] = [...datagramsFromCaptures([join(PCAPS_DIR, 'akvorado', 'netflow', 'nfv5.pcap')])];
+  assert.ok(v5);
+  const append = () => {
+    w.append({ ...v5, exporterPort: v5.exporterPort ?? 0, localPort: 2055 });
+    w.flush();
+  };
+  const pool = startPool();
+  t.after(() => pool.close());
+  const sink = new HeldSink();
+  const idx = new Indexer(new JournalReader(dir, 0), () => w.flushedHead, pool, sink);
+  idx.start();
+  // Input arriving more often than QUIET_MS: the sink batches as it likes.
+  const steady = setInterval(() => {
+    append();
+    idx.notify();
+  }, QUIET_MS / 4);
+  await new Promise((r) => setTimeout(r, QUIET_MS * 4));
+  clearInterval(steady);
+  const sentDuringInput = sink.sendNowCalls.filter((c) => c.items > 0).length;
+  const lastAppendMs = Date.now();
+  await waitFor(() => (sink.sendNowCalls.some((c) => c.atMs >= lastAppendMs) ? true : undefined), {
+    what: 'sendNow after the input stopped',
+  });
+  const after = sink.sendNowCalls.filter((c) => c.atMs >= lastAppendMs);
+  assert.equal(after[0]?.items, sink.items.length, 'told to send once everything read was added');
+  assert.ok(
+    (after[0]?.atMs ?? 0) - lastAppendMs >= QUIET_MS - 50,
+    'not before the input was quiet for QUIET_MS',
+  );
+  assert.equal(sentDuringInput, 0, `told to send ${sentDuringInput} times while input flowed`);
+  // A long quiet spell is one: no call per idle turn.
+  await new Promise((r) => setTimeout(r, QUIET_MS * 4));
+  assert.equal(sink.sendNowCalls.filter((c) => c.atMs >= lastAppendMs).length, 1);
+  await idx.stop(100);
   w.close();
 });

@@ -25,6 +25,15 @@ export const READ_BYTES = 64 * 1024;
  */
 export const GATHER_MS = 100;
 
+/**
+ * How long the journal must have had nothing new before the sink is told to send what it
+ * holds (`sendNow`). Why: the sink sends a batch when it is full or when its interval
+ * (1 s) has passed, so the end of a burst waited up to the interval with Elasticsearch
+ * idle. Steady input, even a few datagrams a second, never goes quiet this long, so its
+ * batching is unchanged.
+ */
+export const QUIET_MS = 200;
+
 /** Where documents go: the Elasticsearch bulk indexer, seen through what the indexer needs. */
 export interface DocumentSink {
   /**
@@ -38,6 +47,8 @@ export interface DocumentSink {
   /** Every item with a position <= this is done (indexed, duplicate or dead-lettered); -1 if none. */
   indexedUpTo(): number;
   flush(): Promise<void>;
+  /** Sends what is held now instead of when a batch fills or the interval passes. */
+  sendNow(): void;
 }
 
 export interface IndexerHooks {
@@ -79,6 +90,10 @@ export class Indexer {
   private outstandingMs: number[] = [];
   /** When the indexer last had nothing left to index. */
   private caughtUpMs = Date.now();
+  /** When a read last found journal data. */
+  private lastDataMs = Date.now();
+  /** The sink was told to send since that read (once per quiet spell). */
+  private quietSent = false;
   private head = 0;
   private wake: (() => void) | undefined;
   private gatherTimer: NodeJS.Timeout | undefined;
@@ -142,9 +157,15 @@ export class Indexer {
       const entries = this.reader.read(this.flushedHead(), READ_BYTES);
       if (entries.length === 0) {
         this.advance();
-        await this.idle(200);
+        if (!this.quietSent && Date.now() - this.lastDataMs >= QUIET_MS) {
+          this.quietSent = true;
+          this.sink.sendNow();
+        }
+        await this.idle(QUIET_MS);
         continue;
       }
+      this.lastDataMs = Date.now();
+      this.quietSent = false;
       const batch = await this.pool.decode(entries);
       this.hooks.onAggregates?.(batch.aggregates);
       this.hooks.onStats?.(batch.stats);

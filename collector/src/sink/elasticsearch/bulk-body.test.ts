@@ -282,3 +282,30 @@ test('bulk indexer with rendered lines: one batch buffer, split by bytes, each s
   assert.equal(s.deadLettered, 3);
   assert.equal(indexer.indexedUpTo(), 900n);
 });
+
+test('bulk indexer: sendNow sends a part batch at once, not after the flush interval', async (t) => {
+  const { client, bodies } = fakeClient(() => 201);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-body-'));
+  // An interval no test waits out: only sendNow can make these documents go.
+  const indexer = new BulkIndexer({
+    client,
+    flushCount: 1000,
+    flushIntervalMs: 600_000,
+    deadLetter: { path: join(dir, 'dead.ndjson') },
+  });
+  t.after(() => indexer.close({ timeoutMs: 0 }));
+  documents(3).forEach((text, i) => {
+    indexer.add({ id: `doc-${i}`, source: text, position: BigInt(i) });
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(bodies.length, 0, 'a part batch waits for the interval');
+  indexer.sendNow();
+  for (let i = 0; i < 100 && indexer.indexedUpTo() !== 2n; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(indexer.indexedUpTo(), 2n);
+  assert.equal(bodies.length, 1);
+  // Nothing queued: a no-op.
+  indexer.sendNow();
+  assert.equal(bodies.length, 1);
+});

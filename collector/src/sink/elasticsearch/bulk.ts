@@ -498,6 +498,17 @@ export class BulkIndexer {
    * Sends what is queued now and resolves when every document added so far is done
    * (or when `close` gave up waiting: then `indexedUpTo` tells what is done).
    */
+  /**
+   * Sends what is queued as soon as requests may go, without waiting for a batch to fill
+   * or for the flush interval: for a caller that knows no more documents are coming soon
+   * (the input went quiet), where the interval would only delay the last ones.
+   */
+  sendNow(): void {
+    if (this.pendingCount() === 0 || this.stopped) return;
+    this.due = true;
+    this.pump();
+  }
+
   flush(): Promise<void> {
     const seq = this.seq;
     if (this.popped >= seq || this.stopped) return Promise.resolve();
