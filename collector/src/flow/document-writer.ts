@@ -6,6 +6,15 @@
 import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import type { FieldValue, FlowField } from '../protocol/templates/types.js';
 import { type CommunityIdInput, writeCommunityId } from './community-id.js';
+import {
+  MAX_PARAM_TEXT,
+  type MembersSegment,
+  membersSegments,
+  type SegmentHelpers,
+  type ShapeSegments,
+  shapeSegments,
+} from './document-compiled.js';
+import { shapeOf } from './document-shape.js';
 import { jsonString, jsonValue, UnusualValue } from './fast-json.js';
 import {
   compileFieldsWriter,
@@ -15,9 +24,17 @@ import {
   type ValueWriters,
 } from './fields-writer.js';
 import {
+  DIGITS4,
+  DIGITS4_LENGTH,
+  digitsAt,
+  ipv4At,
+  isoAt,
   JsonOut,
+  PADDED4,
   smallDigits,
   Text,
+  textAt,
+  uintAt,
   writeByte,
   writeHexString,
   writeIpv4Quoted,
@@ -252,6 +269,8 @@ interface ExporterParts {
   commaHead: Text;
   /** Whether the head wrote no member (the next one comes first). */
   headEmpty: boolean;
+  /** Whether the generated segments can write this exporter's records (document-compiled.ts). */
+  compiled: boolean;
   /**
    * The agent member and `},"type":<type>}`, the end of `netflow`, per kind and
    * (index + 3) whether a member came before the agent; made when needed.
@@ -304,6 +323,8 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
   f = member(o, X.ip, ex.address, f);
   f = member(o, X.version, ex.version, f);
   f = member(o, X.sourceId, ex.domain, f);
+  const head = new Text(o.text());
+  const commaHead = new Text(`,${o.text()}`);
   const next: ExporterParts = {
     address: ex.address,
     port: ex.port,
@@ -314,9 +335,18 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
     events: [undefined, undefined, undefined],
     observer,
     observerEmpty,
-    head: new Text(o.text()),
-    commaHead: new Text(`,${o.text()}`),
+    head,
+    commaHead,
     headEmpty: f,
+    compiled:
+      ex.protocol === 'netflow' &&
+      ex.agent === undefined &&
+      !observerEmpty &&
+      !f &&
+      observer.simple &&
+      commaHead.simple &&
+      observer.length <= MAX_PARAM_TEXT &&
+      commaHead.length <= MAX_PARAM_TEXT,
     ends: [undefined, undefined, undefined, undefined, undefined, undefined],
   };
   exporterCache[exporterNextSlot] = next;
@@ -423,6 +453,8 @@ interface FieldsPlan {
   /** The same for decoded records' values (FlowRecord.values), and its count. */
   compiledValues: ValuesWriter | undefined;
   valueUses: number;
+  /** The layout's `netflow.*` segments for the generated document writer (null: none). */
+  segments: MembersSegment[] | null | undefined;
 }
 
 /** Records of a layout written by the generic loop before its writer is generated. */
@@ -460,6 +492,7 @@ function fieldsPlan(infos: readonly ElementInfo[]): FieldsPlan {
     compiled: undefined,
     compiledValues: undefined,
     valueUses: 0,
+    segments: undefined,
   };
 }
 
@@ -820,6 +853,151 @@ function extraText(extra: Record<string, unknown>): string {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Generated segments (document-compiled.ts): the value writers they call, and which
+// records they write.
+
+/** ASCII text at p, byte by byte (a number's rare text, at most 25 bytes). */
+function asciiAt(view: DataView, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) view.setUint8(p + i, s.charCodeAt(i));
+  return p + s.length;
+}
+
+/** writeNumber's text at p (room made for 32 bytes). */
+function numAt(view: DataView, p: number, x: number): number {
+  if (x >= 0 && x < 100_000_000 && (x | 0) === x) return digitsAt(view, p, x);
+  if (x >= 0 && x <= 9_007_199_254_740_992 && Math.floor(x) === x) return uintAt(view, p, x);
+  // writeNumberText's text for the rest (negative, fractional, past 2^53), null for NaN
+  // and infinities.
+  return asciiAt(view, p, x - x === 0 ? `${x}` : 'null');
+}
+
+/** writeNumberText's text at p (room made for 32 bytes). */
+function numTextAt(view: DataView, p: number, x: number): number {
+  if (x >= 0 && x <= 9_007_199_254_740_992 && Math.floor(x) === x) return uintAt(view, p, x);
+  return asciiAt(view, p, `${x}`);
+}
+
+function strAt(o: JsonOut, p: number, s: string, rest: number): number {
+  o.pos = p;
+  writeString(o, s);
+  o.reserve(rest);
+  return o.pos;
+}
+
+function communityIdAt(o: JsonOut, p: number, r: FlowRecord, rest: number): number {
+  o.pos = p;
+  writeText(o, K.communityId.next);
+  if (!writeCommunityId(o, r as CommunityIdInput)) o.pos = p;
+  o.reserve(rest);
+  return o.pos;
+}
+
+/** A `netflow.*` value as writeValueAt writes it (an IPv4 number aside). */
+function valueAt(o: JsonOut, view: DataView, p: number, x: unknown, rest: number): number {
+  if (typeof x === 'number') return numAt(view, p, x);
+  o.pos = p;
+  writeField(o, x as FieldValue, false);
+  o.reserve(rest);
+  return o.pos;
+}
+
+/** The same for a date element. */
+function dateValueAt(o: JsonOut, view: DataView, p: number, x: unknown, rest: number): number {
+  if (typeof x === 'number') {
+    const q = isoAt(o.buf, view, p, x);
+    return q >= 0 ? q : numAt(view, p, x);
+  }
+  o.pos = p;
+  writeField(o, x as FieldValue, true);
+  o.reserve(rest);
+  return o.pos;
+}
+
+const SEGMENT_HELPERS: SegmentHelpers = {
+  num: numAt,
+  numText: numTextAt,
+  ipv4: ipv4At,
+  iso: isoAt,
+  text: textAt,
+  str: strAt,
+  communityId: communityIdAt,
+  value: valueAt,
+  dateValue: dateValueAt,
+  D4: DIGITS4,
+  DL: DIGITS4_LENGTH,
+  P4: PADDED4,
+};
+
+/**
+ * The segments of each record shape seen (null: none could be made), at most
+ * MAX_SHAPES; the last one found first (an exporter's records come in runs).
+ */
+const MAX_SHAPES = 1024;
+const shapes = new Map<number, ShapeSegments | null>();
+let lastShape = -1;
+let lastSegments: ShapeSegments | undefined;
+
+function segmentsOf(shape: number): ShapeSegments | undefined {
+  if (shape === lastShape) return lastSegments;
+  let s = shapes.get(shape);
+  if (s === undefined) {
+    if (shapes.size >= MAX_SHAPES) return undefined;
+    s = shapeSegments(shape, SEGMENT_HELPERS) ?? null;
+    shapes.set(shape, s);
+  }
+  lastShape = shape;
+  lastSegments = s ?? undefined;
+  return lastSegments;
+}
+
+type LayoutKeysOf = FieldsPlan & { readonly keys: readonly Text[] };
+
+/**
+ * Writes the document of a NetFlow/IPFIX flow record of a decoded layout (values and
+ * layout set) with generated segments, once the layout is common (its `netflow.*`
+ * writer was generated); false, with nothing written, when it cannot (the general
+ * writer then writes the record).
+ */
+export function writeCompiledDocument(o: JsonOut, r: FlowRecord): boolean {
+  const ex = r.exporter;
+  const values = r.values;
+  const layout = r.layout;
+  if (ex.protocol !== 'netflow' || r.kind !== 'flow' || values === undefined) return false;
+  if (layout === undefined) return false;
+  const plan = fieldsPlans.getLayout(layout);
+  if (plan.slow || plan.compiledValues === undefined || plan.keys === undefined) return false;
+  let members = plan.segments;
+  if (members === undefined) {
+    members = membersSegments(plan as LayoutKeysOf, SEGMENT_HELPERS) ?? null;
+    plan.segments = members;
+  }
+  if (members === null) return false;
+  const parts = exporterParts(ex);
+  if (!parts.compiled) return false;
+  const shape = shapeOf(r, ex);
+  if (shape < 0) return false;
+  const segments = segmentsOf(shape);
+  if (segments === undefined) return false;
+  const net = networkText(r.protocol as number, r.ipVersion === 4);
+  if (net === undefined || !net.simple) return false;
+  const start = o.pos;
+  let p = segments.head(o, r, ex, start, parts.observer);
+  if (p >= 0) p = segments.ends(o, r, ex, p, net);
+  if (p >= 0) p = segments.network(o, r, ex, p, net);
+  const ipv4s = layout.ipv4;
+  for (let i = 0; i < members.length && p >= 0; i++) {
+    p = (members[i] as MembersSegment)(o, values, ipv4s, p);
+  }
+  if (p >= 0) p = segments.tail(o, r, ex, p, values.length > 0 ? parts.commaHead : parts.head);
+  if (p < 0) {
+    o.pos = start;
+    return false;
+  }
+  o.pos = p;
+  return true;
+}
+
 /**
  * Writes the document of a record; false (having written something partial, which the
  * caller discards) when it must be written the object route instead. Throws what the
@@ -827,6 +1005,11 @@ function extraText(extra: Record<string, unknown>): string {
  * UnusualValue for values that are not plain data.
  */
 export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
+  return writeCompiledDocument(o, r) || writeGeneral(o, r);
+}
+
+/** writeDirect for any record: the general writer. */
+function writeGeneral(o: JsonOut, r: FlowRecord): boolean {
   const ex = r.exporter;
   const netflow = ex.protocol === 'netflow';
   let plan: FieldsPlan | undefined;

@@ -127,6 +127,16 @@ export function writeText(o: JsonOut, t: Text): void {
   o.pos = p + n;
 }
 
+/**
+ * A simple Text's chunks at position `p` (room made by the caller for its length + 8):
+ * the position after its text.
+ */
+export function textAt(view: DataView, p: number, t: Text): number {
+  const c = t.chunks;
+  for (let i = 0, q = p; i < c.length; i++, q += 8) view.setFloat64(q, c[i] as number, true);
+  return p + t.length;
+}
+
 /** One byte (an ASCII character code). */
 export function writeByte(o: JsonOut, b: number): void {
   if (o.pos + 9 > o.limit) o.reserve(1);
@@ -150,9 +160,9 @@ const PAIRS = encoder.encode(
 // a number below 1e8 is then one division and two word stores instead of a loop of
 // divisions by 100 and byte stores. A store may write up to 3 bytes past the digits;
 // every caller reserves room for 8 more bytes, and `pos` moves only past the digits.
-const DIGITS4 = new Uint32Array(10_000);
-const DIGITS4_LENGTH = new Uint8Array(10_000);
-const PADDED4 = new Uint32Array(10_000);
+export const DIGITS4 = new Uint32Array(10_000);
+export const DIGITS4_LENGTH = new Uint8Array(10_000);
+export const PADDED4 = new Uint32Array(10_000);
 for (let n = 0; n < 10_000; n++) {
   const s = `${n}`;
   const z = s.padStart(4, '0');
@@ -187,25 +197,42 @@ export function smallDigits(o: JsonOut, n: number): void {
   o.pos = q + 4;
 }
 
-/** Exactly eight digits of 0 <= n < 1e8, zero-padded. */
-function eightDigits(o: JsonOut, n: number): void {
-  const view = o.view;
-  const p = o.pos;
+/**
+ * smallDigits at position `p` of `view`'s bytes: returns the position after the digits
+ * (the generated document writer keeps its position in a local).
+ */
+export function digitsAt(view: DataView, p: number, n: number): number {
+  if (n < 10_000) {
+    const i = n | 0;
+    view.setUint32(p, DIGITS4[i] as number, true);
+    return p + (DIGITS4_LENGTH[i] as number);
+  }
   const hi = (n / 10_000) | 0;
-  view.setUint32(p, PADDED4[hi] as number, true);
-  view.setUint32(p + 4, PADDED4[n - hi * 10_000] as number, true);
-  o.pos = p + 8;
+  const q = p + (DIGITS4_LENGTH[hi] as number);
+  view.setUint32(p, DIGITS4[hi] as number, true);
+  view.setUint32(q, PADDED4[n - hi * 10_000] as number, true);
+  return q + 4;
 }
 
 /** Digits of an integer 0 <= n <= 2^53 (also -0, written as 0). */
 function uintDigits(o: JsonOut, n: number): void {
-  if (n < 100_000_000) {
-    smallDigits(o, n);
-    return;
-  }
+  o.pos = uintAt(o.view, o.pos, n);
+}
+
+/**
+ * uintDigits at position `p` (at most 16 digits, room made by the caller for 20 bytes):
+ * the position after the digits.
+ */
+export function uintAt(view: DataView, p: number, n: number): number {
+  if (n < 100_000_000) return digitsAt(view, p, n);
   const hi = Math.floor(n / 100_000_000);
-  smallDigits(o, hi);
-  eightDigits(o, n - hi * 100_000_000);
+  const q = digitsAt(view, p, hi);
+  // The low eight digits, zero-padded.
+  const lo = n - hi * 100_000_000;
+  const h = (lo / 10_000) | 0;
+  view.setUint32(q, PADDED4[h] as number, true);
+  view.setUint32(q + 4, PADDED4[lo - h * 10_000] as number, true);
+  return q + 8;
 }
 
 /** `String(n)`: a number's text as JavaScript writes it (NaN, Infinity included). */
@@ -311,6 +338,14 @@ const slotBytes = new Uint8Array(SECOND_SLOTS * 24).fill(0x20);
 const slotChunks = new Float64Array(slotBytes.buffer);
 const NATIVE_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Per millisecond 0-999, its three digits and `Z` as one little-endian word. */
+const MILLIS = new Uint32Array(1000);
+for (let m = 0; m < 1000; m++) {
+  const t = `${`${m}`.padStart(3, '0')}Z`;
+  MILLIS[m] =
+    t.charCodeAt(0) + t.charCodeAt(1) * 2 ** 8 + t.charCodeAt(2) * 2 ** 16 + 0x5a * 2 ** 24;
+}
+
 let cachedDay = -1;
 const dayBytes = new Uint8Array(11);
 
@@ -342,11 +377,38 @@ function fillSlot(slot: number, second: number): void {
 }
 
 /**
+ * isoAt's cache, for the generated document writer, which writes dates with isoAt's
+ * code inline (document-compiled.ts): per slot (second mod SECOND_SLOTS) the second it
+ * holds and its text as three float64 chunks, filled by `fill(slot, second)`, stored
+ * back in the platform's byte order (`nativeLE`); `millis` the MILLIS words.
+ */
+export const ISO_CACHE = {
+  slots: SECOND_SLOTS,
+  seconds: slotSecond,
+  chunks: slotChunks,
+  millis: MILLIS,
+  fill: fillSlot,
+  nativeLE: NATIVE_LE,
+  max: MAX_DATE_MS,
+} as const;
+
+/**
  * `"<new Date(ms).toISOString()>"` for 0 <= ms <= MAX_DATE_MS; false (nothing written)
  * outside that range and for NaN, the rule of the document's `iso()`.
  */
 export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   if (!(ms >= 0 && ms <= MAX_DATE_MS)) return false;
+  o.reserve(32);
+  o.pos = isoAt(o.buf, o.view, o.pos, ms);
+  return true;
+}
+
+/**
+ * writeIsoQuoted at position `p` (26 bytes, room made by the caller): the position
+ * after it, or -1 (nothing written) for no plausible date.
+ */
+export function isoAt(b: Uint8Array, view: DataView, p: number, ms: number): number {
+  if (!(ms >= 0 && ms <= MAX_DATE_MS)) return -1;
   // A Date truncates its time value to whole milliseconds; ms >= 0, so floor does too.
   // No `%` on these doubles (beyond int32, V8 calls fmod): a division and a floor, and
   // the slot from the low bits (2^32 is a multiple of SECOND_SLOTS, so ToInt32 keeps
@@ -356,43 +418,37 @@ export function writeIsoQuoted(o: JsonOut, ms: number): boolean {
   const milli = t - second * 1000;
   const slot = second & (SECOND_SLOTS - 1);
   if (slotSecond[slot] !== second) fillSlot(slot, second);
-  o.reserve(32);
-  const b = o.buf;
-  const view = o.view;
-  const p = o.pos;
   b[p] = 0x22;
   view.setFloat64(p + 1, slotChunks[slot * 3] as number, NATIVE_LE);
   view.setFloat64(p + 9, slotChunks[slot * 3 + 1] as number, NATIVE_LE);
   view.setFloat64(p + 17, slotChunks[slot * 3 + 2] as number, NATIVE_LE);
-  const q = (milli / 100) | 0;
-  const r = (milli - q * 100) << 1;
-  b[p + 21] = 48 + q;
-  b[p + 22] = PAIRS[r] as number;
-  b[p + 23] = PAIRS[r + 1] as number;
-  b[p + 24] = 0x5a; // Z
+  view.setUint32(p + 21, MILLIS[milli] as number, true);
   b[p + 25] = 0x22;
-  o.pos = p + 26;
-  return true;
+  return p + 26;
 }
 
-/** Per octet value: its decimal digit count, then up to three digit characters. */
-const OCTETS = new Uint8Array(256 * 4);
+// Per octet value, its digits followed by a dot (OCTET_DOT) or a quote (OCTET_QUOTE) as
+// one little-endian word (at most "255." or "255\"", four bytes), and that text's length:
+// an address is four word stores, with no branch on how many digits each octet has
+// (random addresses made those branches a coin toss).
+const OCTET_DOT = new Uint32Array(256);
+const OCTET_QUOTE = new Uint32Array(256);
+const OCTET_LENGTH = new Uint8Array(256);
 for (let v = 0; v < 256; v++) {
   const s = `${v}`;
-  OCTETS[v * 4] = s.length;
-  for (let i = 0; i < s.length; i++) OCTETS[v * 4 + 1 + i] = s.charCodeAt(i);
+  let dot = 0;
+  let quote = 0;
+  for (let i = 0; i <= s.length; i++) {
+    dot += (i < s.length ? s.charCodeAt(i) : 0x2e) * 2 ** (8 * i);
+    quote += (i < s.length ? s.charCodeAt(i) : 0x22) * 2 ** (8 * i);
+  }
+  OCTET_DOT[v] = dot;
+  OCTET_QUOTE[v] = quote;
+  OCTET_LENGTH[v] = s.length + 1;
 }
 
-function octet(b: Uint8Array, p: number, v: number): number {
-  const at = v << 2;
-  const n = OCTETS[at] as number;
-  b[p] = OCTETS[at + 1] as number;
-  if (n > 1) {
-    b[p + 1] = OCTETS[at + 2] as number;
-    if (n > 2) b[p + 2] = OCTETS[at + 3] as number;
-  }
-  return p + n;
-}
+/** The octet tables, for the generated document writer's inline copy of ipv4At. */
+export const OCTETS = { dot: OCTET_DOT, quote: OCTET_QUOTE, length: OCTET_LENGTH } as const;
 
 /**
  * `"a.b.c.d"`, the JSON string of an IPv4 address given as an unsigned 32-bit number:
@@ -400,16 +456,36 @@ function octet(b: Uint8Array, p: number, v: number): number {
  */
 export function writeIpv4Quoted(o: JsonOut, n: number): void {
   if (o.pos + 26 > o.limit) o.reserve(18);
-  const b = o.buf;
-  let p = o.pos;
-  b[p] = 0x22;
-  p = octet(b, p + 1, n >>> 24);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, (n >>> 16) & 0xff);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, (n >>> 8) & 0xff);
-  b[p] = 0x2e;
-  p = octet(b, p + 1, n & 0xff);
-  b[p] = 0x22;
-  o.pos = p + 1;
+  o.pos = ipv4At(o.view, o.pos, n);
+}
+
+/**
+ * writeIpv4Quoted at position `p` (at most 17 bytes, and it may store 3 past them: room
+ * made by the caller for 20): the position after it.
+ */
+export function ipv4At(view: DataView, p: number, n: number): number {
+  view.setUint8(p, 0x22);
+  let v = n >>> 24;
+  view.setUint32(p + 1, OCTET_DOT[v] as number, true);
+  let q = p + 1 + (OCTET_LENGTH[v] as number);
+  v = (n >>> 16) & 0xff;
+  view.setUint32(q, OCTET_DOT[v] as number, true);
+  q += OCTET_LENGTH[v] as number;
+  v = (n >>> 8) & 0xff;
+  view.setUint32(q, OCTET_DOT[v] as number, true);
+  q += OCTET_LENGTH[v] as number;
+  v = n & 0xff;
+  view.setUint32(q, OCTET_QUOTE[v] as number, true);
+  return q + (OCTET_LENGTH[v] as number);
+}
+
+/**
+ * Copies `n` bytes written earlier at `from` to `p` (room made by the caller for n + 4),
+ * four at a time as integers (a float64 load could change a NaN's bits); returns p + n.
+ * It may store up to 3 bytes past p + n, and reads up to 3 past from + n, so the copy
+ * must lie at least 4 bytes after the end of its source.
+ */
+export function copyAt(view: DataView, p: number, from: number, n: number): number {
+  for (let i = 0; i < n; i += 4) view.setInt32(p + i, view.getInt32(from + i, true), true);
+  return p + n;
 }

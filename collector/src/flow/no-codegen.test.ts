@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 // in such a process, so the fallbacks are held to the same reference text.
 
 const FILES = [
+  'document-compiled.test.ts',
   'document-decoded.test.ts',
   'document-equivalence.test.ts',
   'netflow-times.test.ts',
