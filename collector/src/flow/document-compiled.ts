@@ -177,9 +177,14 @@ class Body {
     this.need += bound;
   }
 
-  /** A number member's value. */
-  num(expr: string): void {
-    this.x(`x = ${expr};\n${DIGITS_OR('num(view, p, x)')}`, NUMBER_ROOM);
+  /**
+   * A number member's value; `large` for one that is seldom below 1e8 (a duration in
+   * nanoseconds, an uptime, a sequence number), which num writes without the inline
+   * digits: their branch would be taken first late, and cost a deoptimization then.
+   */
+  num(expr: string, large = false): void {
+    if (large) this.x(`p = num(view, p, ${expr});\n`, NUMBER_ROOM);
+    else this.x(`x = ${expr};\n${DIGITS_OR('num(view, p, x)')}`, NUMBER_ROOM);
   }
 
   /** A time that must be a date, else the record is declined. */
@@ -239,7 +244,7 @@ function headSource(m: number): string {
     g.date('r.endMs');
     if (has(m, S.start)) {
       g.t(',"duration":');
-      g.num('Math.round((r.endMs - r.startMs) * 1000000)');
+      g.num('Math.round((r.endMs - r.startMs) * 1000000)', true);
     }
   }
   // The observer text starts with the `}` that ends event.
@@ -374,10 +379,10 @@ function tailSource(m: number): string {
   const g = new Body();
   g.x('p = text(view, p, t);\n', 0);
   g.t(',"sequence":');
-  g.num('ex.sequence');
+  g.num('ex.sequence', true);
   if (has(m, S.uptime)) {
     g.t(',"uptime_millis":');
-    g.num('ex.uptimeMs');
+    g.num('ex.uptimeMs', true);
   }
   if (has(m, S.exportTime)) {
     g.t(',"timestamp":');
