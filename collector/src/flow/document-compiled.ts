@@ -1,29 +1,31 @@
-// The document of a NetFlow/IPFIX flow record written by generated code in four small
-// segments, each its own function: the head (`@timestamp`, `event`, `observer`), the flow
-// (`source` to `sluice`), the `netflow.*` members and the tail (`netflow.exporter`,
-// `type`). The record's shape (document-shape.ts) says which members the document has,
-// so the general writer's tests of every member and its `first`/comma bookkeeping are
-// done once, at generation: a segment is straight-line stores of constant text (merged
-// across member boundaries, as inline float64 constants) between calls of small shared
-// value writers.
+// The document of a NetFlow/IPFIX flow record written by generated code in small
+// segments, each its own function: the head (`@timestamp`, `event`, `observer`), the
+// endpoints (`source`, `destination`), the network (`network` to `sluice`), the
+// `netflow.*` members and the tail (`netflow.exporter`, `type`). The record's shape
+// (document-shape.ts) says which members the document has, so the general writer's
+// tests of every member and its `first`/comma bookkeeping are done once, at generation:
+// a segment is straight-line stores of constant text (merged across member boundaries,
+// as inline float64 constants) between the values.
 //
-// Why segments and shared writers (the branch perf-doc3 generated one ~40 kB function
-// per layout and shape, with every number's digits inline): V8's optimizing compile of
-// such a function took 60-170 ms on a helper thread, and was redone each time a branch
-// of its inline code was first taken after it (a new digit count, a date outside the
-// cache), which in the collector cost more CPU and memory than the writer saved. Here
-// the head, flow and tail segments depend only on bits of the shape, not on the layout,
-// so the layouts of all exporters share a handful of them; only the `netflow.*` members
-// are per layout, in functions of at most MAX_CHUNK members. The value writers (digits,
-// addresses, dates) are ordinary functions shared by every segment: their branches get
-// their type feedback from all records, so a segment has no branch of its own that a
-// rare value could take first; V8 inlines them where its budget allows and calls them
-// elsewhere. A segment's only branch of its own is the decline for a time that is no
-// plausible date (the general writer then writes the record).
+// Why segments (the branch perf-doc3 generated one ~40 kB function per layout and
+// shape): V8's optimizing compile of such a function took 60-170 ms on a helper thread,
+// and was redone each time a branch of its inline code was first taken after it, which
+// in the collector cost more CPU and memory than the writer saved. Here the head,
+// endpoints, network and tail depend only on a few bits of the shape each, not on the
+// layout, so the layouts of all exporters share a handful of them; only the `netflow.*`
+// members are per layout, in functions of at most MAX_CHUNK members. Each function is
+// 1-4 kB of source (under 8 kB whatever the layout). Addresses, dates and the rarer
+// numbers are written by ordinary functions shared by every segment (V8 inlines them
+// where its budget allows): their branches get their type feedback from all records.
+// What a segment branches on itself: an integer below 1e8 (its digits inline) or not,
+// a `netflow.*` value that is a number or not, and a time that is no plausible date
+// (the segment declines, and the general writer writes the record). Numbers that are
+// seldom below 1e8 (durations, uptimes, sequence numbers) skip the inline digits, whose
+// branch would otherwise be first taken late and cost a deoptimization then.
 //
-// document-writer.ts decides when a writer is used (a common layout, an exporter whose
-// texts are plain), looks segments up by shape, and falls back to the general writer
-// when code generation is disallowed. document-compiled.test.ts compares the two.
+// document-writer.ts decides when segments are used (a common layout, an exporter whose
+// texts are plain), looks them up by shape, and falls back to the general writer when
+// code generation is disallowed. document-compiled.test.ts compares the two.
 
 import { S, SAMPLING_SOURCE_SHIFT, SAMPLING_SOURCES } from './document-shape.js';
 import { jsonString } from './fast-json.js';
