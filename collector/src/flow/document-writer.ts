@@ -344,6 +344,7 @@ function exporterParts(ex: ExporterInfo): ExporterParts {
       !observerEmpty &&
       !f &&
       observer.simple &&
+      head.simple &&
       commaHead.simple &&
       observer.length <= MAX_PARAM_TEXT &&
       commaHead.length <= MAX_PARAM_TEXT,
