@@ -36,12 +36,19 @@ import type { ExporterInfo, FlowRecord } from './record.js';
 export const MAX_PARAM_TEXT = 512;
 
 /**
- * A segment of the head, flow or tail: writes at p (o.pos is not kept) and returns the
+ * The head, endpoints, network or tail: writes at p (o.pos is not kept) and returns the
  * position after it, or -1 when a time is no plausible date. `t` is the exporter's
- * observer text (head), the protocol's network head (flow) or the exporter's head
- * (tail).
+ * observer text (head), the protocol's network head (network) or the exporter's head
+ * (tail); `d` the direction member (network).
  */
-export type Segment = (o: JsonOut, r: FlowRecord, ex: ExporterInfo, p: number, t: Text) => number;
+export type Segment = (
+  o: JsonOut,
+  r: FlowRecord,
+  ex: ExporterInfo,
+  p: number,
+  t: Text,
+  d: Text,
+) => number;
 
 /** Some `netflow.*` members of a layout, at p: the position after them. */
 export type MembersSegment = (
@@ -104,8 +111,6 @@ const NETWORK_BITS =
   COUNT_BITS |
   S.sameAddress |
   S.ipv6 |
-  S.ingress |
-  S.egress |
   S.icmp |
   S.icmpType |
   S.icmpCode |
@@ -206,10 +211,10 @@ class Body {
   }
 
   /** The function's text: room for `need` (and the text parameter) made first. */
-  source(name: string, params: string, param: string | undefined): string {
+  source(name: string, params: string, texts: readonly string[]): string {
     this.flush();
     const total = this.need + 16;
-    const extra = param !== undefined ? ` + ${param}.length` : '';
+    const extra = texts.map((t) => ` + ${t}.length`).join('');
     const code = this.code.replace(
       /REST_([0-9]+)_/g,
       (_, k: string) => `${total - (this.marks[Number(k)] as number)}${extra}`,
@@ -260,7 +265,7 @@ function headSource(m: number): string {
     g.x(`x = ${expr};\n${DIGITS_OR('numText(view, p, x)')}`, NUMBER_ROOM);
     g.t('"}}');
   }
-  return g.source(`head_${m.toString(16)}`, 'o, r, ex, p, t', 't');
+  return g.source(`head_${m.toString(16)}`, 'o, r, ex, p, t', ['t']);
 }
 
 /** From the observer's end: source and destination, the second left open. */
@@ -298,7 +303,7 @@ function endsSource(m: number): string {
       g.t('}');
     }
   }
-  return g.source(`ends_${m.toString(16)}`, 'o, r, ex, p, t', undefined);
+  return g.source(`ends_${m.toString(16)}`, 'o, r, ex, p', []);
 }
 
 /** An address: from its number (IPv4), else its text. */
@@ -328,7 +333,8 @@ function networkSource(m: number): string {
     g.t(',"packets":');
     g.num(packets);
   }
-  g.t(`,"direction":"${has(m, S.ingress) ? 'ingress' : has(m, S.egress) ? 'egress' : 'unknown'}"`);
+  // The direction member is `d` (a value, not part of the code: one segment for all three).
+  g.x('p = text(view, p, d);\n', 0);
   if (hasSrc && hasDst) g.grows((rest) => `p = communityId(o, p, r, ${rest});`);
   g.t('}');
   if (icmp && has(m, S.icmpType)) {
@@ -373,7 +379,7 @@ function networkSource(m: number): string {
     g.num(scale(packets));
   }
   g.t('}},"netflow":{');
-  return g.source(`network_${m.toString(16)}`, 'o, r, ex, p, t', 't');
+  return g.source(`network_${m.toString(16)}`, 'o, r, ex, p, t, d', ['t', 'd']);
 }
 
 /** `netflow.exporter` from its constant head `t`, and the document's end. */
@@ -391,7 +397,7 @@ function tailSource(m: number): string {
     g.date('ex.exportTimeMs');
   }
   g.t(`},"type":${FLOW_TYPE}}}`);
-  return g.source(`tail_${m.toString(16)}`, 'o, r, ex, p, t', 't');
+  return g.source(`tail_${m.toString(16)}`, 'o, r, ex, p, t', ['t']);
 }
 
 /**
@@ -432,7 +438,7 @@ function membersSource(layout: LayoutKeys, from: number, to: number): string {
       g.code += '}\n';
     }
   }
-  return g.source(`members_${from}_${to}`, 'o, values, ipv4s, p', undefined);
+  return g.source(`members_${from}_${to}`, 'o, values, ipv4s, p', []);
 }
 
 /** Where the layout's members are cut into segments: [from, to) pairs. */

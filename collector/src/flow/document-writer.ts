@@ -983,14 +983,19 @@ export function writeCompiledDocument(o: JsonOut, r: FlowRecord): boolean {
   const net = networkText(r.protocol as number, r.ipVersion === 4);
   if (net === undefined || !net.simple) return false;
   const start = o.pos;
-  let p = segments.head(o, r, ex, start, parts.observer);
-  if (p >= 0) p = segments.ends(o, r, ex, p, net);
-  if (p >= 0) p = segments.network(o, r, ex, p, net);
+  const d = r.direction;
+  const direction =
+    d === 'ingress' ? T.directionIngress : d === 'egress' ? T.directionEgress : T.directionUnknown;
+  let p = segments.head(o, r, ex, start, parts.observer, direction);
+  if (p >= 0) p = segments.ends(o, r, ex, p, net, direction);
+  if (p >= 0) p = segments.network(o, r, ex, p, net, direction);
   const ipv4s = layout.ipv4;
   for (let i = 0; i < members.length && p >= 0; i++) {
     p = (members[i] as MembersSegment)(o, values, ipv4s, p);
   }
-  if (p >= 0) p = segments.tail(o, r, ex, p, values.length > 0 ? parts.commaHead : parts.head);
+  if (p >= 0) {
+    p = segments.tail(o, r, ex, p, values.length > 0 ? parts.commaHead : parts.head, direction);
+  }
   if (p < 0) {
     o.pos = start;
     return false;
