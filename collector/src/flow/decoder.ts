@@ -14,6 +14,7 @@ import {
 import { NetflowProducer } from './netflow-producer.js';
 import type { FlowRecord } from './record.js';
 import { type SamplingConfig, SamplingRates } from './sampling.js';
+import { SflowFastLane } from './sflow-fast.js';
 import { SflowProducer } from './sflow-producer.js';
 
 export interface Datagram {
@@ -62,6 +63,7 @@ export class FlowDecoder {
   readonly sequences = new SequenceTracker();
   private readonly producer: NetflowProducer;
   private readonly sflow: SflowProducer;
+  private readonly sflowFast: SflowFastLane;
   private readonly stats = new Map<string, ExporterStats>();
   private readonly maxExporterStats: number;
   /**
@@ -76,6 +78,7 @@ export class FlowDecoder {
     const rates = new SamplingRates(opts.sampling);
     this.producer = new NetflowProducer(rates);
     this.sflow = new SflowProducer(rates);
+    this.sflowFast = new SflowFastLane(rates);
     this.maxExporterStats = opts.maxExporterStats ?? 10_000;
   }
 
@@ -218,6 +221,19 @@ export class FlowDecoder {
     stats: ExporterStats | undefined,
     out: DecodeOutcome,
   ): DecodeOutcome {
+    // The usual datagram (flow samples only, nothing malformed) takes the fast lane:
+    // the same records, no issues to report (sflow-fast.ts); any other the general path.
+    const fast = this.sflowFast;
+    const records = fast.produce(d.bytes, d.exporter, d.exporterPort, d.receivedMs);
+    if (records !== undefined) {
+      this.trackSequence(
+        stats,
+        this.sflowStreamKey(d.exporter, fast.agent ?? '', fast.subAgentId),
+        fast.sequenceNumber,
+        1,
+      );
+      return this.done(out, records, stats);
+    }
     const res = decodeSflow(d.bytes);
     for (const i of res.errors) this.issue(stats, out, i.reason, i.message);
     const dg = res.datagram;
