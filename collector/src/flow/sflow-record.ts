@@ -1,6 +1,6 @@
 import { ipv6ToString, macToString } from '../protocol/address.js';
 import { ipv4Text } from '../protocol/templates/ipv4-field.js';
-import type { FlowField } from '../protocol/templates/types.js';
+import type { FieldValue, FlowField, RecordLayout } from '../protocol/templates/types.js';
 import type { ExporterInfo, FlowRecord, RecordKind, SamplingSource } from './record.js';
 
 // The FlowRecord of an sFlow flow sample made by the fast lane (sflow-fast.ts). A class
@@ -57,6 +57,8 @@ export class SflowRecord implements FlowRecord {
   samplingRate: number | undefined = undefined;
   samplingSource: SamplingSource | undefined = undefined;
   fields: readonly FlowField[] = NO_FIELDS;
+  layout: RecordLayout | undefined = undefined;
+  values: readonly FieldValue[] | undefined = undefined;
   extra: Record<string, unknown> | undefined = undefined;
   srcIpv4: number | undefined = undefined;
   dstIpv4: number | undefined = undefined;
