@@ -34,6 +34,7 @@ import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import { sflowPlain, writeSflowFlow } from './sflow-document.js';
 import { writeSflowExtra } from './sflow-extra.js';
+import { FLOW_EXTRA_TO_JSON, SflowFlowExtra } from './sflow-flow-extra.js';
 import { SflowRecord } from './sflow-record.js';
 import { transportName } from './transport.js';
 
@@ -826,7 +827,9 @@ function extraText(extra: Record<string, unknown>): string {
 function writeExtras(o: JsonOut, extra: Record<string, unknown>): void {
   const at = o.pos;
   try {
-    writeSflowExtra(o, extra);
+    // The fast lane's extras (sflow-flow-extra.ts) write themselves, as their toJSON says.
+    if (extra instanceof SflowFlowExtra && extra.toJSON === FLOW_EXTRA_TO_JSON) extra.write(o);
+    else writeSflowExtra(o, extra);
   } catch (err) {
     if (!(err instanceof UnusualValue)) throw err;
     // Not plain data: JSON.stringify renders it (and raises what it raises).

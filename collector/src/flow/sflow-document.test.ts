@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { fuzzRuns } from '../../test/support/fuzz.js';
 import { datagramsFromCaptures } from '../ingest/capture-source.js';
 import { ipv6ToString } from '../protocol/address.js';
-import { documentText } from './document.js';
+import { documentText, serializeDocument, toDocument } from './document.js';
 import { JsonOut } from './json-out.js';
 import type { FlowRecord } from './record.js';
 import { SamplingRates } from './sampling.js';
@@ -176,5 +176,91 @@ test('records changed after the fast lane made them: the general writer text', (
       },
     ),
     { numRuns: fuzzRuns(3000) },
+  );
+});
+
+/** The captures' datagrams the fast lane takes (decoded afresh for each use). */
+function laneDatagrams(): Uint8Array[] {
+  const dir = join(PCAPS_DIR, 'akvorado', 'sflow');
+  const lane = new SflowFastLane(new SamplingRates());
+  return [...datagramsFromCaptures(readdirSync(dir).map((f) => join(dir, f)))]
+    .map((d) => d.bytes)
+    .filter((b) => lane.produce(b, '192.0.2.1', 6343, 1_700_000_000_000) !== undefined);
+}
+
+type ExtraChange = (x: Record<string, unknown>, v: unknown) => void;
+
+const EXTRA_CHANGES: ExtraChange[] = [
+  (x) => {
+    void x.sample; // made on read: written from the object from then on
+  },
+  (x) => {
+    void x.header;
+    void x.switch;
+    void x.router;
+  },
+  (x, v) => {
+    x.sample = v;
+  },
+  (x, v) => {
+    x.header = v;
+  },
+  (x, v) => {
+    x.switch = v;
+  },
+  (x, v) => {
+    x.router = v;
+  },
+  (x, v) => {
+    x.gateway = v;
+  },
+  (x, v) => {
+    x.vlan_ids = v;
+  },
+  (x, v) => {
+    x.ttl = v;
+  },
+  (x) => {
+    const s = x.sample;
+    if (typeof s === 'object' && s !== null) (s as Record<string, unknown>).drops = 'many';
+  },
+  (x) => {
+    const s = x.switch;
+    if (typeof s === 'object' && s !== null) (s as Record<string, unknown>).src_vlan = -1.5;
+  },
+  (x) => {
+    (x as { added?: number }).added = 1; // not part of the JSON: toJSON decides it
+  },
+];
+
+const extraValueArb = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.integer(),
+  fc.string(),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 3 }),
+);
+
+test('fast-lane extras read and changed: the JSON.stringify text of their toJSON', () => {
+  const datagrams = laneDatagrams();
+  assert.ok(datagrams.length >= 8);
+  fc.assert(
+    fc.property(
+      fc.nat({ max: datagrams.length - 1 }),
+      fc.array(fc.tuple(fc.nat({ max: EXTRA_CHANGES.length - 1 }), extraValueArb), {
+        maxLength: 4,
+      }),
+      (i, changes) => {
+        const lane = new SflowFastLane(new SamplingRates());
+        const records = lane.produce(datagrams[i] as Uint8Array, '192.0.2.1', 6343, 1e12) ?? [];
+        for (const r of records) {
+          const x = r.extra as Record<string, unknown>;
+          for (const [c, v] of changes) (EXTRA_CHANGES[c] as ExtraChange)(x, v);
+          assert.equal(documentText(r), serializeDocument(toDocument(r)));
+        }
+      },
+    ),
+    { numRuns: fuzzRuns(2000) },
   );
 });

@@ -144,176 +144,6 @@ export class SflowGatewayDoc {
   }
 }
 
-/**
- * The whole `sflow` object of a flow sample the fast lane made (sflow-fast.ts), as one
- * sealed class instead of a plain object grown key by key. The general producer adds
- * the keys of the extended records in the order the sample carries them (agents differ:
- * hsflowd sends the switch record before the sampled header); an instance notes that
- * order (`came`) and its JSON follows it: `sample`, then each group of members in the
- * order their records came (`header` with the sampled packet's members, `switch`,
- * `router`, `gateway`), then any group set without its record noted. `toJSON` gives
- * that object, so JSON.stringify of an instance is what the writer writes, and both are
- * the text of the general producer's plain object. Members left undefined are left out,
- * as an absent member is.
- */
-export class SflowFlowExtra {
-  sample: unknown;
-  header: unknown = undefined;
-  vlan_ids: unknown = undefined;
-  mpls_labels: unknown = undefined;
-  ttl: unknown = undefined;
-  ipv6_flow_label: unknown = undefined;
-  srv6_segments: unknown = undefined;
-  vxlan_vni: unknown = undefined;
-  encapsulation: unknown = undefined;
-  truncated_at: unknown = undefined;
-  inner: unknown = undefined;
-  switch: unknown = undefined;
-  router: unknown = undefined;
-  gateway: unknown = undefined;
-  /** The groups in the order their records came, GROUP_BITS bits each, first lowest. */
-  #order = 0;
-  #groups = 0;
-  constructor(sample: SflowSampleDoc) {
-    this.sample = sample;
-    Object.seal(this);
-  }
-
-  /** Notes that the record of a group (EXTRA_HEADER ... EXTRA_GATEWAY) came next. */
-  came(group: number): void {
-    this.#order |= group << (GROUP_BITS * this.#groups);
-    this.#groups++;
-  }
-
-  /** The groups in JSON order: those noted, then the others (GROUP_BITS bits each). */
-  order(): number {
-    let order = this.#order;
-    let n = this.#groups;
-    for (let g = EXTRA_HEADER; g <= EXTRA_GATEWAY; g++) {
-      if (!noted(this.#order, this.#groups, g)) {
-        order |= g << (GROUP_BITS * n);
-        n++;
-      }
-    }
-    return order;
-  }
-
-  /** The plain object JSON writes for this instance. */
-  toJSON(): Record<string, unknown> {
-    const o: Record<string, unknown> = {};
-    put(o, 'sample', this.sample);
-    for (let order = this.order(); order !== 0; order >>>= GROUP_BITS) {
-      switch (order & GROUP_MASK) {
-        case EXTRA_HEADER:
-          put(o, 'header', this.header);
-          put(o, 'vlan_ids', this.vlan_ids);
-          put(o, 'mpls_labels', this.mpls_labels);
-          put(o, 'ttl', this.ttl);
-          put(o, 'ipv6_flow_label', this.ipv6_flow_label);
-          put(o, 'srv6_segments', this.srv6_segments);
-          put(o, 'vxlan_vni', this.vxlan_vni);
-          put(o, 'encapsulation', this.encapsulation);
-          put(o, 'truncated_at', this.truncated_at);
-          put(o, 'inner', this.inner);
-          break;
-        case EXTRA_SWITCH:
-          put(o, 'switch', this.switch);
-          break;
-        case EXTRA_ROUTER:
-          put(o, 'router', this.router);
-          break;
-        case EXTRA_GATEWAY:
-          put(o, 'gateway', this.gateway);
-          break;
-      }
-    }
-    return o;
-  }
-}
-
-export const EXTRA_HEADER = 1;
-export const EXTRA_SWITCH = 2;
-export const EXTRA_ROUTER = 3;
-export const EXTRA_GATEWAY = 4;
-const GROUP_BITS = 3;
-const GROUP_MASK = 7;
-
-function noted(order: number, groups: number, g: number): boolean {
-  for (let i = 0; i < groups; i++)
-    if (((order >>> (GROUP_BITS * i)) & GROUP_MASK) === g) return true;
-  return false;
-}
-
-function put(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (!omitted(v)) o[k] = v;
-}
-
-const toJsonOfExtra = SflowFlowExtra.prototype.toJSON;
-
-/** `"key":` texts of SflowFlowExtra's members, first in the object and after another. */
-const EXTRA_KEYS = [
-  'sample',
-  'header',
-  'vlan_ids',
-  'mpls_labels',
-  'ttl',
-  'ipv6_flow_label',
-  'srv6_segments',
-  'vxlan_vni',
-  'encapsulation',
-  'truncated_at',
-  'inner',
-  'switch',
-  'router',
-  'gateway',
-].map((k) => ({ first: new Text(`{"${k}":`), next: new Text(`,"${k}":`) }));
-
-function omitted(v: unknown): boolean {
-  const t = typeof v;
-  return t === 'undefined' || t === 'function' || t === 'symbol';
-}
-
-/** One member of SflowFlowExtra, unless JSON leaves it out; returns whether none came yet. */
-function extraMember(o: JsonOut, i: number, v: unknown, first: boolean): boolean {
-  if (omitted(v)) return first;
-  const k = EXTRA_KEYS[i] as { first: Text; next: Text };
-  writeText(o, first ? k.first : k.next);
-  writeExtraValue(o, v, 1);
-  return false;
-}
-
-/** SflowFlowExtra's JSON (its toJSON's object): the members in order, by their writers. */
-function writeFlowExtra(o: JsonOut, x: SflowFlowExtra): void {
-  let f = extraMember(o, 0, x.sample, true);
-  for (let order = x.order(); order !== 0; order >>>= GROUP_BITS) {
-    switch (order & GROUP_MASK) {
-      case EXTRA_HEADER:
-        f = extraMember(o, 1, x.header, f);
-        f = extraMember(o, 2, x.vlan_ids, f);
-        f = extraMember(o, 3, x.mpls_labels, f);
-        f = extraMember(o, 4, x.ttl, f);
-        f = extraMember(o, 5, x.ipv6_flow_label, f);
-        f = extraMember(o, 6, x.srv6_segments, f);
-        f = extraMember(o, 7, x.vxlan_vni, f);
-        f = extraMember(o, 8, x.encapsulation, f);
-        f = extraMember(o, 9, x.truncated_at, f);
-        f = extraMember(o, 10, x.inner, f);
-        break;
-      case EXTRA_SWITCH:
-        f = extraMember(o, 11, x.switch, f);
-        break;
-      case EXTRA_ROUTER:
-        f = extraMember(o, 12, x.router, f);
-        break;
-      case EXTRA_GATEWAY:
-        f = extraMember(o, 13, x.gateway, f);
-        break;
-    }
-  }
-  if (f) writeByte(o, 0x7b);
-  writeByte(o, 0x7d);
-}
-
 const S = {
   sequence: new Text('{"sequence":'),
   sourceIdType: new Text(',"source_id_type":'),
@@ -457,7 +287,7 @@ function writeGateway(o: JsonOut, g: SflowGatewayDoc, depth: number): void {
  * One value of the extras: the fixed-shape classes by their writers, plain data by the
  * generic writer (which raises UnusualValue for anything else).
  */
-function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
+export function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
   if (typeof v === 'object' && v !== null) {
     // A toJSON on a class's prototype would change its text: the generic route's call.
     if (v instanceof SflowSampleDoc) {
@@ -499,12 +329,6 @@ function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
  * Raises UnusualValue for what it does not render (the caller then stringifies).
  */
 export function writeSflowExtra(o: JsonOut, extra: Record<string, unknown>): void {
-  if (extra instanceof SflowFlowExtra) {
-    // Its own toJSON (the prototype's, not replaced) is what the writer follows.
-    if (extra.toJSON !== toJsonOfExtra) throw UNUSUAL;
-    writeFlowExtra(o, extra);
-    return;
-  }
   const proto: unknown = Object.getPrototypeOf(extra);
   if ((proto !== Object.prototype && proto !== null) || 'toJSON' in extra) throw UNUSUAL;
   writeJsonMembers(o, extra, 0, writeExtraValue);

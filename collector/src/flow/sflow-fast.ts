@@ -4,20 +4,14 @@ import { outerAt, parsePacketAt } from '../protocol/packet/parse.js';
 import type { SflowInterfaceFormat } from '../protocol/sflow/types.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
+import { type SflowAsPathDoc, SflowGatewayDoc } from './sflow-extra.js';
 import {
   EXTRA_GATEWAY,
   EXTRA_HEADER,
   EXTRA_ROUTER,
   EXTRA_SWITCH,
-  type SflowAsPathDoc,
   SflowFlowExtra,
-  SflowGatewayDoc,
-  SflowHeaderDoc,
-  SflowPortDoc,
-  SflowRouterDoc,
-  SflowSampleDoc,
-  SflowSwitchDoc,
-} from './sflow-extra.js';
+} from './sflow-flow-extra.js';
 import { innerDoc } from './sflow-producer.js';
 import { SflowRecord } from './sflow-record.js';
 
@@ -209,17 +203,17 @@ export class SflowFastLane {
     if (inputFormat === 'single' && inputValue !== 0) r.inInterface = inputValue;
     if (outputFormat === 'single' && outputValue !== 0) r.outInterface = outputValue;
     const extra = new SflowFlowExtra(
-      new SflowSampleDoc(
-        sequence,
-        sourceIdType,
-        sourceIdIndex,
-        samplingRate,
-        samplePool,
-        drops,
-        new SflowPortDoc(inputFormat, inputValue),
-        new SflowPortDoc(outputFormat, outputValue),
-        expanded,
-      ),
+      sequence,
+      sourceIdType,
+      sourceIdIndex,
+      samplingRate,
+      samplePool,
+      drops,
+      inputFormat,
+      inputValue,
+      outputFormat,
+      outputValue,
+      expanded,
     );
     this.seen = 0;
     let haveHeader = false;
@@ -277,7 +271,7 @@ export class SflowFastLane {
           const srcVlan = u32(b, p);
           // VLAN 0 means untagged.
           if (srcVlan > 0) r.vlan ??= srcVlan;
-          extra.switch = new SflowSwitchDoc(srcVlan, u32(b, p + 4), u32(b, p + 8), u32(b, p + 12));
+          extra.setSwitch(srcVlan, u32(b, p + 4), u32(b, p + 8), u32(b, p + 12));
           break;
         }
         case 1002: {
@@ -290,7 +284,7 @@ export class SflowFastLane {
           r.nextHop = nextHop;
           r.srcMask = srcMaskLen;
           r.dstMask = dstMaskLen;
-          extra.router = new SflowRouterDoc(nextHop, srcMaskLen, dstMaskLen);
+          extra.setRouter(nextHop, srcMaskLen, dstMaskLen);
           break;
         }
         case 1003:
@@ -336,7 +330,7 @@ export class SflowFastLane {
     if (length > end - p) return BAIL;
     this.group(extra, EXTRA_HEADER);
     r.bytes = frameLength;
-    extra.header = new SflowHeaderDoc(headerProtocol, frameLength, stripped, length);
+    extra.setHeader(headerProtocol, frameLength, stripped, length);
     const layer = firstLayer(headerProtocol);
     if (layer === undefined) return 0;
     const h = parsePacketAt(b, p, p + length, layer, this.packet);
