@@ -52,9 +52,11 @@ export interface CommunityIdInput {
   dstIpv4?: number | undefined;
   /**
    * IPv6 addresses as bytes, when the decoder had them (an sFlow record's, SflowRecord):
-   * the source at 0 of `ip6` while srcIp6 is true, the destination at 16 while dstIp6 is.
+   * the source at ip6At of `ip6` while srcIp6 is true, the destination at ip6At + 16
+   * while dstIp6 is.
    */
   ip6?: Uint8Array | undefined;
+  ip6At?: number | undefined;
   srcIp6?: boolean | undefined;
   dstIp6?: boolean | undefined;
 }
@@ -236,13 +238,13 @@ function hashInput(f: CommunityIdInput, seed: number): number {
     f.srcIpv4 !== undefined
       ? ipv4Bytes(f.srcIpv4, 0)
       : f.srcIp6 === true && ip6 !== undefined
-        ? ipv6Bytes(ip6, 0, 0)
+        ? ipv6Bytes(ip6, f.ip6At ?? 0, 0)
         : addressBytes(f.srcAddr, 0);
   const dst =
     f.dstIpv4 !== undefined
       ? ipv4Bytes(f.dstIpv4, 1)
       : f.dstIp6 === true && ip6 !== undefined
-        ? ipv6Bytes(ip6, 16, 1)
+        ? ipv6Bytes(ip6, (f.ip6At ?? 0) + 16, 1)
         : addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return 0;
   const protocol = f.protocol;

@@ -164,7 +164,8 @@ function hasAddress(r: SflowRecord, src: boolean): boolean {
 function writeAddress(o: JsonOut, r: SflowRecord, src: boolean): void {
   const n = src ? r.srcIpv4 : r.dstIpv4;
   if (n !== undefined) writeIpv4Quoted(o, n);
-  else if (src ? r.srcIp6 : r.dstIp6) writeIpv6Quoted(o, r.ip6 as Uint8Array, src ? 0 : 16);
+  else if (src ? r.srcIp6 : r.dstIp6)
+    writeIpv6Quoted(o, r.ip6 as Uint8Array, src ? r.ip6At : r.ip6At + 16);
   else writeString(o, (src ? r.srcTextOnly() : r.dstTextOnly()) as string);
 }
 
@@ -173,7 +174,8 @@ function sameAddress(r: SflowRecord): boolean {
   if (r.srcIpv4 !== undefined && r.dstIpv4 !== undefined) return r.srcIpv4 === r.dstIpv4;
   if (r.srcIp6 && r.dstIp6) {
     const b = r.ip6 as Uint8Array;
-    for (let i = 0; i < 16; i++) if (b[i] !== b[16 + i]) return false;
+    const at = r.ip6At;
+    for (let i = at; i < at + 16; i++) if (b[i] !== b[16 + i]) return false;
     return true;
   }
   // Mixed forms: compare the text (made only here, a rare case).

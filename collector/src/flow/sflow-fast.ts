@@ -76,6 +76,9 @@ export class SflowFastLane {
   agent: string | undefined = undefined;
   subAgentId = 0;
   sequenceNumber = 0;
+  /** The last IPv4 agent address and its text. */
+  private lastAgentIpv4 = -1;
+  private lastAgentText: string | undefined = undefined;
   /** A next hop's text, from address(); BAIL from address() when its type is unknown. */
   private nextHop: string | undefined = undefined;
   /** The extras groups (1 << EXTRA_*) the current sample's records have set. */
@@ -100,7 +103,13 @@ export class SflowFastLane {
     let agent: string | undefined;
     if (agentType === 1) {
       if (n - p < 4) return undefined;
-      agent = ipv4ToString(b, p);
+      // An agent's datagrams come in runs: its text kept from the last one.
+      const a = u32(b, p);
+      if (a !== this.lastAgentIpv4 || this.lastAgentText === undefined) {
+        this.lastAgentIpv4 = a;
+        this.lastAgentText = ipv4ToString(b, p);
+      }
+      agent = this.lastAgentText;
       p += 4;
     } else if (agentType === 2) {
       if (n - p < 16) return undefined;
@@ -114,17 +123,29 @@ export class SflowFastLane {
     const count = u32(b, p + 12);
     p += 16;
     // As the general producer's exporterOf makes it (the agent member only when known).
-    const exporter: ExporterInfo = {
-      address,
-      port,
-      protocol: 'sflow',
-      version: 5 as ExportVersion,
-      domain: subAgentId,
-      sequence: sequenceNumber,
-      uptimeMs,
-      exportTimeMs: undefined,
-      ...(agent !== undefined ? { agent } : {}),
-    };
+    const exporter: ExporterInfo =
+      agent !== undefined
+        ? {
+            address,
+            port,
+            protocol: 'sflow',
+            version: 5 as ExportVersion,
+            domain: subAgentId,
+            sequence: sequenceNumber,
+            uptimeMs,
+            exportTimeMs: undefined,
+            agent,
+          }
+        : {
+            address,
+            port,
+            protocol: 'sflow',
+            version: 5 as ExportVersion,
+            domain: subAgentId,
+            sequence: sequenceNumber,
+            uptimeMs,
+            exportTimeMs: undefined,
+          };
     const out: FlowRecord[] = [];
     for (let i = 0; i < count; i++) {
       if (n - p < 8) return undefined;

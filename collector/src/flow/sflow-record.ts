@@ -28,6 +28,12 @@ function macOf(hi: number, lo: number): string {
   return macToString(b, 0);
 }
 
+// IPv6 addresses are copied into blocks of this size, 32 bytes per record, instead of
+// a typed array (three objects) per record; a block is garbage once its records are.
+const IPV6_BLOCK = 8192;
+let block = new Uint8Array(IPV6_BLOCK);
+let blockUsed = 0;
+
 export class SflowRecord implements FlowRecord {
   kind: RecordKind = 'flow';
   startMs: number | undefined = undefined;
@@ -63,10 +69,12 @@ export class SflowRecord implements FlowRecord {
   srcIpv4: number | undefined = undefined;
   dstIpv4: number | undefined = undefined;
   /**
-   * IPv6 addresses as bytes: `ip6` holds the source at 0 and the destination at 16;
-   * srcIp6 / dstIp6 say whether each is in force (false once set as text or as IPv4).
+   * IPv6 addresses as bytes: `ip6` holds the source at ip6At and the destination at
+   * ip6At + 16; srcIp6 / dstIp6 say whether each is in force (false once set as text or
+   * as IPv4). `ip6` is a block shared by many records (IPV6_BLOCK), written once.
    */
   ip6: Uint8Array | undefined = undefined;
+  ip6At = 0;
   srcIp6 = false;
   dstIp6 = false;
   /** MACs as their first and last three bytes (24-bit numbers), -1 when not one. */
@@ -87,7 +95,7 @@ export class SflowRecord implements FlowRecord {
   get srcAddr(): string | undefined {
     if (this.srcText === undefined) {
       if (this.srcIpv4 !== undefined) this.srcText = ipv4Text(this.srcIpv4);
-      else if (this.srcIp6) this.srcText = ipv6ToString(this.ip6 as Uint8Array, 0);
+      else if (this.srcIp6) this.srcText = ipv6ToString(this.ip6 as Uint8Array, this.ip6At);
     }
     return this.srcText;
   }
@@ -101,7 +109,7 @@ export class SflowRecord implements FlowRecord {
   get dstAddr(): string | undefined {
     if (this.dstText === undefined) {
       if (this.dstIpv4 !== undefined) this.dstText = ipv4Text(this.dstIpv4);
-      else if (this.dstIp6) this.dstText = ipv6ToString(this.ip6 as Uint8Array, 16);
+      else if (this.dstIp6) this.dstText = ipv6ToString(this.ip6 as Uint8Array, this.ip6At + 16);
     }
     return this.dstText;
   }
@@ -217,12 +225,16 @@ export class SflowRecord implements FlowRecord {
 
   /** Both IPv6 addresses from the bytes: source at `at`, destination at `at + 16`. */
   setIpv6s(b: Uint8Array, at: number): void {
-    let ip6 = this.ip6;
-    if (ip6 === undefined) {
-      ip6 = new Uint8Array(32);
-      this.ip6 = ip6;
+    if (blockUsed + 32 > IPV6_BLOCK) {
+      block = new Uint8Array(IPV6_BLOCK);
+      blockUsed = 0;
     }
-    for (let i = 0; i < 32; i++) ip6[i] = b[at + i] as number;
+    const ip6 = block;
+    const to = blockUsed;
+    blockUsed += 32;
+    for (let i = 0; i < 32; i++) ip6[to + i] = b[at + i] as number;
+    this.ip6 = ip6;
+    this.ip6At = to;
     this.srcIp6 = true;
     this.dstIp6 = true;
     this.srcIpv4 = undefined;
