@@ -1,6 +1,7 @@
 import { ipv4ToString, ipv6ToString } from '../protocol/address.js';
 import { createPacketHeaders, type FirstLayer } from '../protocol/packet/headers.js';
 import { outerAt, parsePacketAt } from '../protocol/packet/parse.js';
+import { decodeCounterSampleV5 } from '../protocol/sflow/decode.js';
 import type { SflowInterfaceFormat } from '../protocol/sflow/types.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
@@ -12,7 +13,7 @@ import {
   EXTRA_SWITCH,
   SflowFlowExtra,
 } from './sflow-flow-extra.js';
-import { innerDoc } from './sflow-producer.js';
+import { innerDoc, SflowProducer } from './sflow-producer.js';
 import { SflowRecord } from './sflow-record.js';
 
 // The fast lane of sFlow v5: a datagram of flow samples read straight from its bytes
@@ -20,12 +21,13 @@ import { SflowRecord } from './sflow-record.js';
 // a record object per flow record, a reader per structure, a packet-header result and
 // its arrays per sample, the addresses' text). It makes exactly the records that
 // decodeSflow + SflowProducer make, for the datagrams it takes: sFlow v5 whose samples
-// are all flow samples (compact or expanded) whose records are all of the kinds it
-// knows (sampled header, Ethernet, IPv4, IPv6, switch, router, gateway; the extended
-// ones at most once each, in that order), with nothing malformed or cut anywhere. For
-// any other datagram it answers undefined before anything is done with it, and the
-// caller takes the general path (decodeSflow + SflowProducer), which also reports the
-// issues. sflow-fast.test.ts holds the two to equal records and documents.
+// are flow samples (compact or expanded) whose records are all of the kinds it knows
+// (sampled header, at most one, Ethernet, IPv4, IPv6, switch, router, gateway) and
+// counter samples (decoded and made into records by the general path's own functions),
+// with nothing malformed or cut anywhere. For any other datagram it answers undefined
+// before anything is done with it, and the caller takes the general path (decodeSflow +
+// SflowProducer), which also reports the issues. sflow-fast.test.ts holds the two to
+// equal records and documents.
 
 /** Read where the general decoder's bounds checks would pass; callers check first. */
 function u32(b: Uint8Array, o: number): number {
@@ -84,7 +86,12 @@ export class SflowFastLane {
   /** The extras groups (1 << EXTRA_*) the current sample's records have set. */
   private seen = 0;
 
-  constructor(private readonly sampling: SamplingRates) {}
+  /** The general producer, for counter samples. */
+  private readonly producer: SflowProducer;
+
+  constructor(private readonly sampling: SamplingRates) {
+    this.producer = new SflowProducer(sampling);
+  }
 
   /**
    * The records of a datagram, or undefined when it is not one the lane takes (see
@@ -153,8 +160,14 @@ export class SflowFastLane {
       const length = u32(b, p + 4);
       p += 8;
       if (length > n - p) return undefined;
-      if (format !== 1 && format !== 3) return undefined;
-      const r = this.flow(b, p, p + length, format === 3, exporter, receivedMs);
+      let r: FlowRecord | undefined;
+      if (format === 1 || format === 3) {
+        r = this.flow(b, p, p + length, format === 3, exporter, receivedMs);
+      } else if (format === 2 || format === 4) {
+        // Counter samples (a few per interface and minute) as the general path makes them.
+        const s = decodeCounterSampleV5(b, p, p + length, format === 4);
+        if (s !== undefined) r = this.producer.counters(s, exporter, receivedMs);
+      }
       if (r === undefined) return undefined;
       out.push(r);
       p += length;

@@ -262,7 +262,8 @@ export class SflowProducer {
     return r;
   }
 
-  private counters(s: SflowCounterSample, exporter: ExporterInfo, receivedMs: number): FlowRecord {
+  /** The `counters` record of a counter sample. */
+  counters(s: SflowCounterSample, exporter: ExporterInfo, receivedMs: number): FlowRecord {
     const counters: Record<string, unknown> = {};
     for (const rec of s.records) {
       const key =
