@@ -17,6 +17,16 @@ import { type SamplingConfig, SamplingRates } from './sampling.js';
 import { SflowFastLane } from './sflow-fast.js';
 import { SflowProducer } from './sflow-producer.js';
 
+/** An sFlow sequence stream's parts and its key (FlowDecoder.sflowStreamKey). */
+interface SflowStream {
+  readonly exporter: string;
+  readonly agent: string;
+  readonly subAgent: number;
+  readonly key: string;
+}
+
+const SFLOW_STREAMS = 8;
+
 export interface Datagram {
   readonly bytes: Uint8Array;
   /** Exporter (UDP source) address as text. */
@@ -71,7 +81,8 @@ export class FlowDecoder {
    * initial key is the one those parts make.
    */
   private readonly lastStream = { exporter: '', version: -1, domain: -1, key: '/-1/-1' };
-  private readonly lastSflowStream = { exporter: '', agent: '', subAgent: -1, key: '/sflow//-1' };
+  private readonly sflowStreams: SflowStream[] = [];
+  private sflowStreamNext = 0;
 
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
@@ -190,14 +201,27 @@ export class FlowDecoder {
     return k.key;
   }
 
-  /** `exporter/sflow/agent/sub-agent`, the sequence stream of an sFlow datagram, as streamKey. */
+  /**
+   * `exporter/sflow/agent/sub-agent`, the sequence stream of an sFlow datagram: the key
+   * of one of the last SFLOW_STREAMS streams when it is one of them (the datagrams of a
+   * few agents interleave), instead of a new string per datagram.
+   */
   private sflowStreamKey(exporter: string, agent: string, subAgent: number): string {
-    const k = this.lastSflowStream;
-    if (k.exporter !== exporter || k.agent !== agent || k.subAgent !== subAgent) {
-      k.exporter = exporter;
-      k.agent = agent;
-      k.subAgent = subAgent;
-      k.key = `${exporter}/sflow/${agent}/${subAgent}`;
+    const list = this.sflowStreams;
+    for (let i = 0; i < list.length; i++) {
+      const k = list[i] as SflowStream;
+      if (k.exporter === exporter && k.agent === agent && k.subAgent === subAgent) return k.key;
+    }
+    const k: SflowStream = {
+      exporter,
+      agent,
+      subAgent,
+      key: `${exporter}/sflow/${agent}/${subAgent}`,
+    };
+    if (list.length < SFLOW_STREAMS) list.push(k);
+    else {
+      list[this.sflowStreamNext] = k;
+      this.sflowStreamNext = (this.sflowStreamNext + 1) % SFLOW_STREAMS;
     }
     return k.key;
   }

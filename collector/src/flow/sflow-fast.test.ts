@@ -388,3 +388,51 @@ test('cut and flipped generated datagrams: the same, or left to the general path
     { numRuns: fuzzRuns(3000) },
   );
 });
+
+/** A datagram of one compact flow sample from `agent` (IPv4 a.b.c.d as a number). */
+function agentDatagram(agent: number, sequence: number): Uint8Array {
+  const sample = xdr()
+    .u32(1, 3, 100, 1000, 0, 1, 2, 1)
+    .record(0, 1001, xdr().u32(10, 0, 20, 0));
+  return xdr().u32(5, 1, agent, 0, sequence, 1000, 1).record(0, 1, sample).bytes();
+}
+
+test('one lane over many agents: each datagram keeps its own agent', () => {
+  const lane = new SflowFastLane(new SamplingRates());
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 20 }), { maxLength: 60 }), (agents) => {
+      for (const a of agents) {
+        const b = agentDatagram(0x0a000000 + a, 1);
+        const records = lane.produce(b, '192.0.2.1', 6343, 1e12) ?? [];
+        assert.equal(records[0]?.exporter.agent, `10.0.0.${a}`);
+        assert.equal(lane.agent, `10.0.0.${a}`);
+      }
+    }),
+    { numRuns: fuzzRuns(300) },
+  );
+});
+
+test('sequence numbers of interleaved agents are tracked per agent', () => {
+  const decoder = new FlowDecoder();
+  // 12 agents (more than the decoder keeps stream keys for), datagrams round robin,
+  // each agent counting its own datagrams; agent 7 skips 5 once.
+  const next = new Map<number, number>();
+  for (let round = 0; round < 30; round++) {
+    for (let a = 1; a <= 12; a++) {
+      let seq = next.get(a) ?? 100;
+      if (a === 7 && round === 20) seq += 5;
+      next.set(a, seq + 1);
+      const out = decoder.decode({
+        bytes: agentDatagram(0x0a000000 + a, seq),
+        exporter: '192.0.2.1',
+        exporterPort: 6343,
+        receivedMs: 1e12,
+      });
+      assert.equal(out.records.length, 1);
+    }
+  }
+  const s = decoder.exporterStats().get('192.0.2.1');
+  assert.equal(s?.sequenceGaps, 1);
+  assert.equal(s?.sequenceMissing, 5);
+  assert.equal(s?.sequenceResets, 0);
+});

@@ -68,6 +68,9 @@ function interfaceFormat(format: number): SflowInterfaceFormat {
   }
 }
 
+/** IPv4 agents whose address text is kept (SflowFastLane.agentText). */
+const AGENTS = 8;
+
 /** Where the next read is; BAIL when the datagram must take the general path. */
 const BAIL = -1;
 
@@ -78,9 +81,10 @@ export class SflowFastLane {
   agent: string | undefined = undefined;
   subAgentId = 0;
   sequenceNumber = 0;
-  /** The last IPv4 agent address and its text. */
-  private lastAgentIpv4 = -1;
-  private lastAgentText: string | undefined = undefined;
+  /** The last few IPv4 agents' addresses and their text (a slot per AGENTS). */
+  private readonly agentNumbers: number[] = [];
+  private readonly agentTexts: string[] = [];
+  private agentNext = 0;
   /** A next hop's text, from address(); BAIL from address() when its type is unknown. */
   private nextHop: string | undefined = undefined;
   /** The extras groups (1 << EXTRA_*) the current sample's records have set. */
@@ -91,6 +95,27 @@ export class SflowFastLane {
 
   constructor(private readonly sampling: SamplingRates) {
     this.producer = new SflowProducer(sampling);
+  }
+
+  /**
+   * The text of the IPv4 agent address at p: kept for the last few agents (a collector
+   * hears from a few agents at a time), made for others.
+   */
+  private agentText(b: Uint8Array, p: number): string {
+    const a = u32(b, p);
+    const numbers = this.agentNumbers;
+    for (let i = 0; i < numbers.length; i++) {
+      if (numbers[i] === a) return this.agentTexts[i] as string;
+    }
+    const text = ipv4ToString(b, p);
+    let slot = numbers.length;
+    if (slot === AGENTS) {
+      slot = this.agentNext;
+      this.agentNext = (slot + 1) % AGENTS;
+    }
+    numbers[slot] = a;
+    this.agentTexts[slot] = text;
+    return text;
   }
 
   /**
@@ -110,13 +135,7 @@ export class SflowFastLane {
     let agent: string | undefined;
     if (agentType === 1) {
       if (n - p < 4) return undefined;
-      // An agent's datagrams come in runs: its text kept from the last one.
-      const a = u32(b, p);
-      if (a !== this.lastAgentIpv4 || this.lastAgentText === undefined) {
-        this.lastAgentIpv4 = a;
-        this.lastAgentText = ipv4ToString(b, p);
-      }
-      agent = this.lastAgentText;
+      agent = this.agentText(b, p);
       p += 4;
     } else if (agentType === 2) {
       if (n - p < 16) return undefined;
