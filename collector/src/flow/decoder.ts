@@ -245,8 +245,9 @@ export class FlowDecoder {
     stats: ExporterStats | undefined,
     out: DecodeOutcome,
   ): DecodeOutcome {
-    // The usual datagram (flow samples only, nothing malformed) takes the fast lane:
-    // the same records, no issues to report (sflow-fast.ts); any other the general path.
+    // The usual datagram (sFlow v5 flow and counter samples, nothing malformed) takes
+    // the fast lane: the same records, no issues to report (sflow-fast.ts); any other
+    // datagram the general path.
     const fast = this.sflowFast;
     const records = fast.produce(d.bytes, d.exporter, d.exporterPort, d.receivedMs);
     if (records !== undefined) {
