@@ -249,7 +249,13 @@ export class FlowDecoder {
     // the fast lane: the same records, no issues to report (sflow-fast.ts); any other
     // datagram the general path.
     const fast = this.sflowFast;
-    const records = fast.produce(d.bytes, d.exporter, d.exporterPort, d.receivedMs);
+    let records: FlowRecord[] | undefined;
+    try {
+      records = fast.produce(d.bytes, d.exporter, d.exporterPort, d.receivedMs);
+    } catch {
+      // Not expected (every read is checked first); the general path never throws.
+      records = undefined;
+    }
     if (records !== undefined) {
       this.trackSequence(
         stats,
