@@ -50,6 +50,15 @@ export interface CommunityIdInput {
   srcIpv4?: number | undefined;
   /** dstAddr as a number, as srcIpv4. */
   dstIpv4?: number | undefined;
+  /**
+   * IPv6 addresses as bytes, when the decoder had them (an sFlow record's, SflowRecord):
+   * the source at ip6At of `ip6` while srcIp6 is true, the destination at ip6At + 16
+   * while dstIp6 is.
+   */
+  ip6?: Uint8Array | undefined;
+  ip6At?: number | undefined;
+  srcIp6?: boolean | undefined;
+  dstIp6?: boolean | undefined;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -162,6 +171,13 @@ function ipv4Bytes(n: number, slot: 0 | 1): Uint8Array {
   return out;
 }
 
+/** 16 bytes of `ip6` from `at`, in a scratch buffer. */
+function ipv6Bytes(ip6: Uint8Array, at: number, slot: 0 | 1): Uint8Array {
+  const out = SCRATCH6[slot];
+  for (let i = 0; i < 16; i++) out[i] = ip6[at + i] as number;
+  return out;
+}
+
 /** The address bytes (possibly a scratch buffer, valid until the next call), or undefined. */
 function addressBytes(text: string, slot: 0 | 1): Uint8Array | undefined {
   if (text.includes(':')) {
@@ -217,8 +233,19 @@ function portsOf(f: CommunityIdInput): boolean {
 
 /** Writes the hash input of a flow into INPUT: its length, or 0 when the tuple makes none. */
 function hashInput(f: CommunityIdInput, seed: number): number {
-  const src = f.srcIpv4 !== undefined ? ipv4Bytes(f.srcIpv4, 0) : addressBytes(f.srcAddr, 0);
-  const dst = f.dstIpv4 !== undefined ? ipv4Bytes(f.dstIpv4, 1) : addressBytes(f.dstAddr, 1);
+  const ip6 = f.ip6;
+  const src =
+    f.srcIpv4 !== undefined
+      ? ipv4Bytes(f.srcIpv4, 0)
+      : f.srcIp6 === true && ip6 !== undefined
+        ? ipv6Bytes(ip6, f.ip6At ?? 0, 0)
+        : addressBytes(f.srcAddr, 0);
+  const dst =
+    f.dstIpv4 !== undefined
+      ? ipv4Bytes(f.dstIpv4, 1)
+      : f.dstIp6 === true && ip6 !== undefined
+        ? ipv6Bytes(ip6, (f.ip6At ?? 0) + 16, 1)
+        : addressBytes(f.dstAddr, 1);
   if (!src || !dst || src.length !== dst.length) return 0;
   const protocol = f.protocol;
   if (!portsOf(f)) return 0;

@@ -49,7 +49,10 @@ import {
 import { writeJsonValue } from './json-value-writer.js';
 import { LayoutCache } from './layout-cache.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
+import { sflowPlain, writeSflowFlow } from './sflow-document.js';
 import { writeSflowExtra } from './sflow-extra.js';
+import { FLOW_EXTRA_TO_JSON, SflowFlowExtra } from './sflow-flow-extra.js';
+import { SflowRecord } from './sflow-record.js';
 import { transportName } from './transport.js';
 
 const UNUSUAL = new UnusualValue('value needs JSON.stringify');
@@ -62,7 +65,7 @@ export const DATE_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /** The `"key":` text of a member, first in its object or after another. */
-interface Key {
+export interface Key {
   readonly first: Text;
   readonly next: Text;
 }
@@ -71,7 +74,7 @@ function key(name: string): Key {
   return { first: new Text(`"${name}":`), next: new Text(`,"${name}":`) };
 }
 
-const K = {
+export const K = {
   ip: key('ip'),
   port: key('port'),
   mac: key('mac'),
@@ -96,7 +99,7 @@ const K = {
 } as const;
 
 /** Constant pieces, named by their text. */
-const T = {
+export const T = {
   timestamp: new Text('{"@timestamp":'),
   observer: new Text('},"observer":{'),
   interfaceId: new Text('{"interface":{"id":'),
@@ -137,7 +140,7 @@ const T = {
  * Writes the member `"key":<JSON of v>` unless JSON leaves it out (undefined,
  * functions, symbols); returns whether the object is still empty.
  */
-function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
+export function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
   switch (typeof v) {
     case 'undefined':
     case 'function':
@@ -162,7 +165,7 @@ function member(o: JsonOut, k: Key, v: unknown, first: boolean): boolean {
  * `member` for a member typed as a number: the same text, with the number written
  * straight away when it is one (the common case) and anything else left to `member`.
  */
-function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): boolean {
+export function numMember(o: JsonOut, k: Key, v: number | undefined, first: boolean): boolean {
   if (typeof v === 'number') {
     writeTextNumber(o, first ? k.first : k.next, v);
     return false;
@@ -181,7 +184,7 @@ function writeValue(o: JsonOut, v: unknown): void {
 }
 
 /** An interface or VLAN id: the document keeps them as strings (`String(n)`). */
-function writeIdString(o: JsonOut, v: number): void {
+export function writeIdString(o: JsonOut, v: number): void {
   if (typeof v !== 'number') {
     writeString(o, String(v));
     return;
@@ -206,7 +209,7 @@ function sum(a: number | undefined, b: number | undefined): number | undefined {
  * (`mac.toUpperCase().replaceAll(':', '-')`). Plain ASCII letters, digits and colons
  * are mapped byte by byte; anything else takes the string functions.
  */
-function macMember(o: JsonOut, mac: string, first: boolean): boolean {
+export function macMember(o: JsonOut, mac: string, first: boolean): boolean {
   if (typeof mac !== 'string') {
     return member(o, K.mac, (mac as string).toUpperCase().replaceAll(':', '-'), first);
   }
@@ -250,7 +253,7 @@ function kindIndex(kind: FlowRecord['kind']): 0 | 1 | 2 {
 // datagram (sequence, uptime, export time) are not part of it: they are written per
 // record between the constant head and end, so the parts last across datagrams.
 
-interface ExporterParts {
+export interface ExporterParts {
   address: string;
   port: number | undefined;
   protocol: string;
@@ -302,7 +305,7 @@ function sameExporter(c: ExporterParts, ex: ExporterInfo): boolean {
 /** Scratch output for the constant parts, written by the same writers, then kept as Text. */
 const partScratch = new JsonOut(256);
 
-function exporterParts(ex: ExporterInfo): ExporterParts {
+export function exporterParts(ex: ExporterInfo): ExporterParts {
   const last = exporterLast;
   if (last !== undefined && sameExporter(last, ex)) return last;
   for (const c of exporterCache) {
@@ -374,10 +377,10 @@ function endText(parts: ExporterParts, kind: number, first: boolean): Text {
 }
 
 /** The key eventText ends with: `event.created` is always written next (or taken back). */
-const CREATED = ',"created":';
+export const CREATED = ',"created":';
 
 /** `,"event":{` ... `"action":<type>,"created":`, per kind. */
-function eventText(parts: ExporterParts, kind: number): Text {
+export function eventText(parts: ExporterParts, kind: number): Text {
   let t = parts.events[kind];
   if (t === undefined) {
     const head =
@@ -405,7 +408,7 @@ const X = {
 } as const;
 
 /** `"exporter":{...},"type":<type>}`: the constant head and end, this datagram's members between. */
-function writeTail(
+export function writeTail(
   o: JsonOut,
   parts: ExporterParts,
   ex: ExporterInfo,
@@ -610,7 +613,7 @@ function writeFields(o: JsonOut, fields: readonly FlowField[], plan: FieldsPlan)
 /** `"as":{"number":` as one constant, first in its object or after another. */
 const AS_NUMBER: Key = { first: new Text('"as":{"number":'), next: new Text(',"as":{"number":') };
 
-function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
+export function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
   if (typeof n === 'number' && k === K.as) {
     writeTextNumber(o, first ? AS_NUMBER.first : AS_NUMBER.next, n);
     writeByte(o, 0x7d); // }
@@ -622,7 +625,7 @@ function writeAs(o: JsonOut, k: Key, n: number, first: boolean): void {
   writeByte(o, 0x7d); // }
 }
 
-function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean): void {
+export function writeDirection(o: JsonOut, d: FlowRecord['direction'], first: boolean): void {
   writeText(o, first ? K.direction.first : K.direction.next);
   if (d === undefined || d === 'unknown') writeText(o, T.unknown);
   else if (d === 'ingress') writeText(o, T.ingress);
@@ -673,7 +676,7 @@ function addressMember(o: JsonOut, r: FlowRecord, src: boolean, first: boolean):
  */
 const networkTexts: (Text | undefined)[] = new Array(512).fill(undefined);
 
-function networkText(p: number, ipv4: boolean): Text | undefined {
+export function networkText(p: number, ipv4: boolean): Text | undefined {
   if (!(p >= 0 && p <= 255 && (p | 0) === p)) return undefined;
   const i = ipv4 ? 256 + p : p;
   let t = networkTexts[i];
@@ -826,7 +829,7 @@ function interfaceHead(name: string): Key {
 const IFACE = { ingress: interfaceHead('ingress'), egress: interfaceHead('egress') } as const;
 const ID_END = new Text('"}}');
 
-function writeInterface(o: JsonOut, k: Key, id: number, first: boolean): void {
+export function writeInterface(o: JsonOut, k: Key, id: number, first: boolean): void {
   if (typeof id === 'number') {
     // The id as its `String(n)` digits between the constant head and `"}}`.
     const head = k === K.ingress ? IFACE.ingress : IFACE.egress;
@@ -1004,6 +1007,21 @@ export function writeCompiledDocument(o: JsonOut, r: FlowRecord): boolean {
   return true;
 }
 
+/** The `sflow` extras' JSON: by writeSflowExtra, or JSON.stringify for what it does not take. */
+function writeExtras(o: JsonOut, extra: Record<string, unknown>): void {
+  const at = o.pos;
+  try {
+    // The fast lane's extras (sflow-flow-extra.ts) write themselves, as their toJSON says.
+    if (extra instanceof SflowFlowExtra && extra.toJSON === FLOW_EXTRA_TO_JSON) extra.write(o);
+    else writeSflowExtra(o, extra);
+  } catch (err) {
+    if (!(err instanceof UnusualValue)) throw err;
+    // Not plain data: JSON.stringify renders it (and raises what it raises).
+    o.pos = at;
+    writeRaw(o, extraText(extra));
+  }
+}
+
 /**
  * Writes the document of a record; false (having written something partial, which the
  * caller discards) when it must be written the object route instead. Throws what the
@@ -1011,10 +1029,16 @@ export function writeCompiledDocument(o: JsonOut, r: FlowRecord): boolean {
  * UnusualValue for values that are not plain data.
  */
 export function writeDirect(o: JsonOut, r: FlowRecord): boolean {
-  return writeCompiledDocument(o, r) || writeGeneral(o, r);
+  if (writeCompiledDocument(o, r)) return true;
+  // An sFlow fast-lane record: its addresses from their numbers and bytes.
+  if (r instanceof SflowRecord && sflowPlain(r)) {
+    writeSflowFlow(o, r, writeExtras);
+    return true;
+  }
+  return writeGeneral(o, r);
 }
 
-/** writeDirect for any record: the general writer. */
+/** writeDirect for any other record: the general writer. */
 function writeGeneral(o: JsonOut, r: FlowRecord): boolean {
   const ex = r.exporter;
   const netflow = ex.protocol === 'netflow';
@@ -1075,15 +1099,7 @@ function writeGeneral(o: JsonOut, r: FlowRecord): boolean {
   writeTail(o, parts, ex, kind, comma);
   if (!netflow && r.extra) {
     writeText(o, T.sflow);
-    const at = o.pos;
-    try {
-      writeSflowExtra(o, r.extra);
-    } catch (err) {
-      if (!(err instanceof UnusualValue)) throw err;
-      // Not plain data: JSON.stringify renders it (and raises what it raises).
-      o.pos = at;
-      writeRaw(o, extraText(r.extra));
-    }
+    writeExtras(o, r.extra);
   }
   writeByte(o, 0x7d);
   return true;

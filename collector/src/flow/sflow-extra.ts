@@ -287,7 +287,7 @@ function writeGateway(o: JsonOut, g: SflowGatewayDoc, depth: number): void {
  * One value of the extras: the fixed-shape classes by their writers, plain data by the
  * generic writer (which raises UnusualValue for anything else).
  */
-function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
+export function writeExtraValue(o: JsonOut, v: unknown, depth: number): void {
   if (typeof v === 'object' && v !== null) {
     // A toJSON on a class's prototype would change its text: the generic route's call.
     if (v instanceof SflowSampleDoc) {

@@ -99,26 +99,28 @@ function packetExtra(p: PacketHeaders): Record<string, unknown> {
   if (p.vxlanVni !== undefined) out.vxlan_vni = p.vxlanVni;
   if (p.encapsulation !== undefined) out.encapsulation = p.encapsulation;
   if (p.truncatedAt !== undefined) out.truncated_at = p.truncatedAt;
-  if (p.inner) {
-    const i = p.inner;
-    out.inner = Object.fromEntries(
-      Object.entries({
-        src_mac: i.srcMac,
-        dst_mac: i.dstMac,
-        ip_version: i.ipVersion,
-        src_ip: i.srcAddr,
-        dst_ip: i.dstAddr,
-        protocol: i.protocol,
-        src_port: i.srcPort,
-        dst_port: i.dstPort,
-        tcp_flags: i.tcpFlags,
-        icmp_type: i.icmpType,
-        icmp_code: i.icmpCode,
-        vlan_ids: i.vlanIds.length > 0 ? [...i.vlanIds] : undefined,
-      }).filter(([, v]) => v !== undefined),
-    );
-  }
+  if (p.inner) out.inner = innerDoc(p.inner);
   return out;
+}
+
+/** `sflow.inner`: a tunnel's inner packet as the document shows it. */
+export function innerDoc(i: PacketHeaders): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries({
+      src_mac: i.srcMac,
+      dst_mac: i.dstMac,
+      ip_version: i.ipVersion,
+      src_ip: i.srcAddr,
+      dst_ip: i.dstAddr,
+      protocol: i.protocol,
+      src_port: i.srcPort,
+      dst_port: i.dstPort,
+      tcp_flags: i.tcpFlags,
+      icmp_type: i.icmpType,
+      icmp_code: i.icmpCode,
+      vlan_ids: i.vlanIds.length > 0 ? [...i.vlanIds] : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
 }
 
 /**
@@ -260,7 +262,8 @@ export class SflowProducer {
     return r;
   }
 
-  private counters(s: SflowCounterSample, exporter: ExporterInfo, receivedMs: number): FlowRecord {
+  /** The `counters` record of a counter sample. */
+  counters(s: SflowCounterSample, exporter: ExporterInfo, receivedMs: number): FlowRecord {
     const counters: Record<string, unknown> = {};
     for (const rec of s.records) {
       const key =

@@ -57,6 +57,44 @@ export function parsePacket(
   return h;
 }
 
+/**
+ * Where the outer packet's addresses start in the bytes after `parsePacketAt`: `mac` the
+ * destination MAC (the source follows it), `ip` the IP source address (the destination
+ * follows it; 4 or 16 bytes by `ipVersion`); -1 where the packet has none.
+ */
+export const outerAt = { mac: -1, ip: -1 };
+
+/** Whether the parse under way leaves the outer addresses as offsets (parsePacketAt). */
+let atOnly = false;
+
+/**
+ * `parsePacket` of the bytes `from` to `to` of `bytes` into `out` (cleared first), for a
+ * caller that reads the outer packet's MAC and IP addresses from the bytes itself: their
+ * text is not made (srcMac, dstMac, srcAddr and dstAddr of the outer level stay
+ * undefined) and `outerAt` tells where they are, as offsets into `bytes`. The text cost
+ * more than the rest of a sampled header's decoding, and the document writes addresses
+ * from their bytes. Everything else, inner packets' addresses included, is as
+ * parsePacket of `bytes.subarray(from, to)` makes it.
+ */
+export function parsePacketAt(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  firstLayer: FirstLayer,
+  out: PacketHeaders,
+): PacketHeaders {
+  outerAt.mac = -1;
+  outerAt.ip = -1;
+  resetPacketHeaders(out);
+  atOnly = true;
+  try {
+    dispatch(out, bytes, from, to, firstLayer, 0);
+  } finally {
+    atOnly = false;
+  }
+  return out;
+}
+
 function u16(b: Uint8Array, o: number): number {
   return ((b[o] as number) << 8) | (b[o + 1] as number);
 }
@@ -120,14 +158,20 @@ function parseEthernet(
 ): void {
   if (end - off < 14) {
     if (end - off >= 12) {
-      h.dstMac = macToString(b, off);
-      h.srcMac = macToString(b, off + 6);
+      if (atOnly && depth === 0) outerAt.mac = off;
+      else {
+        h.dstMac = macToString(b, off);
+        h.srcMac = macToString(b, off + 6);
+      }
     }
     h.truncatedAt = 'ethernet';
     return;
   }
-  h.dstMac = macToString(b, off);
-  h.srcMac = macToString(b, off + 6);
+  if (atOnly && depth === 0) outerAt.mac = off;
+  else {
+    h.dstMac = macToString(b, off);
+    h.srcMac = macToString(b, off + 6);
+  }
   let type = u16(b, off + 12);
   off += 14;
   while (type === 0x8100 || type === 0x88a8 || type === 0x9100 || type === 0x9200) {
@@ -251,8 +295,11 @@ function parseIpv4(h: PacketHeaders, b: Uint8Array, off: number, end: number, de
   h.ttl = b[off + 8] as number;
   const proto = b[off + 9] as number;
   h.protocol = proto;
-  h.srcAddr = ipv4ToString(b, off + 12);
-  h.dstAddr = ipv4ToString(b, off + 16);
+  if (atOnly && depth === 0) outerAt.ip = off + 12;
+  else {
+    h.srcAddr = ipv4ToString(b, off + 12);
+    h.dstAddr = ipv4ToString(b, off + 16);
+  }
   if (avail < ihl) {
     h.truncatedAt = 'ipv4';
     return;
@@ -290,8 +337,11 @@ function parseIpv6(h: PacketHeaders, b: Uint8Array, off: number, end: number, de
   h.ipv6PayloadLength = payloadLength;
   let next = b[off + 6] as number;
   h.ttl = b[off + 7] as number;
-  h.srcAddr = ipv6ToString(b, off + 8);
-  h.dstAddr = ipv6ToString(b, off + 24);
+  if (atOnly && depth === 0) outerAt.ip = off + 8;
+  else {
+    h.srcAddr = ipv6ToString(b, off + 8);
+    h.dstAddr = ipv6ToString(b, off + 24);
+  }
   let p = off + 40;
   let payloadEnd = end;
   if (payloadLength > 0 && p + payloadLength < end) payloadEnd = p + payloadLength;

@@ -384,6 +384,27 @@ function counterSampleV5(ctx: Ctx, r: Reader, expanded: boolean): SflowCounterSa
   return sample;
 }
 
+/**
+ * One v5 counter sample, its body being bytes `start` to `end` of `datagram`, as
+ * decodeSflow decodes it within a datagram; undefined where decodeSflow would report an
+ * issue for it (the caller then decodes the datagram with decodeSflow).
+ */
+export function decodeCounterSampleV5(
+  datagram: Uint8Array,
+  start: number,
+  end: number,
+  expanded: boolean,
+): SflowCounterSample | undefined {
+  const ctx = new Ctx(5, false);
+  let sample: SflowCounterSample;
+  try {
+    sample = counterSampleV5(ctx, new Reader(datagram, start, end), expanded);
+  } catch {
+    return undefined;
+  }
+  return ctx.errors.length === 0 ? sample : undefined;
+}
+
 function counterRecordV5(
   ctx: Ctx,
   enterprise: number,
