@@ -10,6 +10,7 @@ import { ipv6ToString } from '../protocol/address.js';
 import { documentText, serializeDocument, toDocument } from './document.js';
 import { JsonOut } from './json-out.js';
 import type { FlowRecord } from './record.js';
+import { FLOW_RECORD_FACTS } from './record-members.test-helpers.js';
 import { SamplingRates } from './sampling.js';
 import { writeIpv6Quoted } from './sflow-document.js';
 import { SflowFastLane } from './sflow-fast.js';
@@ -59,43 +60,7 @@ test('writeIpv6Quoted writes the JSON of ipv6ToString', () => {
   );
 });
 
-const KEYS = [
-  'kind',
-  'exporter',
-  'receivedMs',
-  'startMs',
-  'endMs',
-  'srcAddr',
-  'dstAddr',
-  'srcPort',
-  'dstPort',
-  'protocol',
-  'ipVersion',
-  'bytes',
-  'packets',
-  'reverseBytes',
-  'reversePackets',
-  'srcMac',
-  'dstMac',
-  'vlan',
-  'innerVlan',
-  'inInterface',
-  'outInterface',
-  'srcAs',
-  'dstAs',
-  'nextHop',
-  'srcMask',
-  'dstMask',
-  'tcpFlags',
-  'tos',
-  'icmpType',
-  'icmpCode',
-  'direction',
-  'samplingRate',
-  'samplingSource',
-  'fields',
-  'extra',
-] as const;
+const KEYS = [...FLOW_RECORD_FACTS, 'extra'] as const;
 
 /** The record's members as a plain object (addresses as their text). */
 function plain(r: FlowRecord): FlowRecord {

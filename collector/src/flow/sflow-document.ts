@@ -6,7 +6,6 @@
 // counters, no export time and no `netflow.*` elements: a record with any of these
 // (someone set them) is left to writeDirect. Exactness: sflow-fast.test.ts and
 // document-equivalence.test.ts hold these documents to the general path's text.
-import { type CommunityIdInput, writeCommunityId } from './community-id.js';
 import {
   CREATED,
   eventText,
@@ -14,13 +13,11 @@ import {
   K,
   macMember,
   member,
-  networkText,
   numMember,
   T,
   writeAs,
-  writeDirection,
-  writeIdString,
   writeInterface,
+  writeNetwork,
   writeTail,
 } from './document-writer.js';
 import {
@@ -33,7 +30,6 @@ import {
   writeText,
 } from './json-out.js';
 import type { SflowRecord } from './sflow-record.js';
-import { transportName } from './transport.js';
 
 /** Whether writeSflowFlow writes this record (else writeDirect's general route does). */
 export function sflowPlain(r: SflowRecord): boolean {
@@ -246,58 +242,9 @@ export function writeSflowFlow(
   writeEndpoint(o, r, true, icmp);
   writeEndpoint(o, r, false, icmp);
 
-  let f = true;
-  const ipVersion = r.ipVersion;
-  const head = protocol !== undefined ? networkText(protocol, ipVersion === 4) : undefined;
-  if (head !== undefined) {
-    writeText(o, head);
-    f = false;
-  } else {
-    writeText(o, T.network);
-    if (protocol !== undefined) {
-      writeText(o, T.transport);
-      writeString(o, transportName(protocol));
-      writeText(o, T.ianaNumber);
-      writeIdString(o, protocol);
-      f = false;
-    }
-  }
-  if (ipVersion !== undefined && !(head !== undefined && ipVersion === 4)) {
-    if (ipVersion === 4) writeText(o, f ? T.ipv4First : T.ipv4Next);
-    else {
-      writeText(o, f ? K.type.first : K.type.next);
-      writeString(o, `ipv${ipVersion}`);
-    }
-    f = false;
-  }
-  f = numMember(o, K.bytes, bytes, f);
-  f = numMember(o, K.packets, packets, f);
-  const d = r.direction;
-  if (!f && (d === undefined || d === 'unknown')) writeText(o, T.directionUnknown);
-  else if (!f && d === 'ingress') writeText(o, T.directionIngress);
-  else if (!f && d === 'egress') writeText(o, T.directionEgress);
-  else writeDirection(o, d, f);
   const src = hasAddress(r, true);
   const dst = hasAddress(r, false);
-  if (src && dst && protocol !== undefined) {
-    const at = o.pos;
-    writeText(o, K.communityId.next);
-    if (!writeCommunityId(o, r as CommunityIdInput)) o.pos = at;
-  }
-  if (r.vlan !== undefined) {
-    writeText(o, K.vlan.next);
-    writeText(o, T.idOpen);
-    writeIdString(o, r.vlan);
-    writeByte(o, 0x7d);
-  }
-  if (r.innerVlan !== undefined) {
-    writeText(o, K.inner.next);
-    writeText(o, T.innerVlan);
-    writeIdString(o, r.innerVlan);
-    writeByte(o, 0x7d);
-    writeByte(o, 0x7d);
-  }
-  writeByte(o, 0x7d);
+  writeNetwork(o, r, bytes, packets, src && dst);
 
   if (icmp && r.icmpType !== undefined) {
     writeText(o, T.icmp);

@@ -12,6 +12,7 @@ import { type Xdr, xdr } from '../protocol/sflow/xdr.test-helpers.js';
 import { FlowDecoder } from './decoder.js';
 import { documentText, serializeDocument, toDocument } from './document.js';
 import type { FlowRecord } from './record.js';
+import { FLOW_RECORD_FACTS } from './record-members.test-helpers.js';
 import { SamplingRates } from './sampling.js';
 import { SflowFastLane } from './sflow-fast.js';
 import { SflowProducer } from './sflow-producer.js';
@@ -25,44 +26,7 @@ import { SflowProducer } from './sflow-producer.js';
 // from the addresses' numbers and bytes) and again after (from the text made on read).
 
 /** Every member of FlowRecord but the address numbers (a representation, not a fact). */
-const MEMBERS = [
-  'kind',
-  'exporter',
-  'receivedMs',
-  'startMs',
-  'endMs',
-  'srcAddr',
-  'dstAddr',
-  'srcPort',
-  'dstPort',
-  'protocol',
-  'ipVersion',
-  'bytes',
-  'packets',
-  'reverseBytes',
-  'reversePackets',
-  'srcMac',
-  'dstMac',
-  'vlan',
-  'innerVlan',
-  'inInterface',
-  'outInterface',
-  'srcAs',
-  'dstAs',
-  'nextHop',
-  'srcMask',
-  'dstMask',
-  'tcpFlags',
-  'tos',
-  'icmpType',
-  'icmpCode',
-  'direction',
-  'samplingRate',
-  'samplingSource',
-  'fields',
-  'layout',
-  'values',
-] as const satisfies readonly (keyof FlowRecord)[];
+const MEMBERS = [...FLOW_RECORD_FACTS, 'layout', 'values'] as const;
 
 /** The members of a flow sample's extras (counter samples': sample and counters). */
 const EXTRA_MEMBERS = [
