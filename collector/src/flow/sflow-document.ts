@@ -6,6 +6,7 @@
 // counters, no export time and no `netflow.*` elements: a record with any of these
 // (someone set them) is left to writeDirect. Exactness: sflow-fast.test.ts and
 // document-equivalence.test.ts hold these documents to the general path's text.
+import { ipv6Words, isIpv4Mapped, longestZeroRun } from '../protocol/address.js';
 import {
   CREATED,
   eventText,
@@ -69,18 +70,9 @@ function hex16(b: Uint8Array, p: number, w: number): number {
  */
 export function writeIpv6Quoted(o: JsonOut, ip6: Uint8Array, at: number): void {
   const words = WORDS;
-  for (let i = 0; i < 8; i++) {
-    words[i] = ((ip6[at + 2 * i] as number) << 8) | (ip6[at + 2 * i + 1] as number);
-  }
+  ipv6Words(ip6, at, words);
   o.reserve(48);
-  if (
-    words[0] === 0 &&
-    words[1] === 0 &&
-    words[2] === 0 &&
-    words[3] === 0 &&
-    words[4] === 0 &&
-    words[5] === 0xffff
-  ) {
+  if (isIpv4Mapped(words)) {
     writeText(o, MAPPED);
     // writeIpv4Quoted opens with a quote: written over the last ':' and put back.
     const colon = o.pos - 1;
@@ -89,21 +81,9 @@ export function writeIpv6Quoted(o: JsonOut, ip6: Uint8Array, at: number): void {
     o.buf[colon] = 0x3a;
     return;
   }
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (words[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && words[j] === 0) j++;
-    if (j - i > bestLen && j - i > 1) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
+  const run = longestZeroRun(words);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLen = run & 15;
   const b = o.buf;
   let p = o.pos;
   b[p++] = 0x22;

@@ -6,23 +6,30 @@ export function ipv4ToString(b: Uint8Array, off = 0): string {
 
 const WORDS = new Uint16Array(8);
 
-/** IPv6 text per RFC 5952: lower case, leading zeros dropped, longest zero run (>1) as ::. */
-export function ipv6ToString(b: Uint8Array, off = 0): string {
-  const words = WORDS;
+/** The eight 16-bit words of the IPv6 address at `b[off]`, into `words`. */
+export function ipv6Words(b: Uint8Array, off: number, words: Uint16Array): void {
   for (let i = 0; i < 8; i++) {
     words[i] = ((b[off + 2 * i] as number) << 8) | (b[off + 2 * i + 1] as number);
   }
-  // IPv4-mapped ::ffff:a.b.c.d keeps its dotted tail (RFC 5952 section 5).
-  if (
+}
+
+/** An IPv4-mapped address (::ffff:a.b.c.d), whose text keeps a dotted tail (RFC 5952 section 5). */
+export function isIpv4Mapped(words: Uint16Array): boolean {
+  return (
     words[0] === 0 &&
     words[1] === 0 &&
     words[2] === 0 &&
     words[3] === 0 &&
     words[4] === 0 &&
     words[5] === 0xffff
-  ) {
-    return `::ffff:${ipv4ToString(b, off + 12)}`;
-  }
+  );
+}
+
+/**
+ * The run of zero words RFC 5952 writes as `::`: the longest of two words or more, the
+ * first of equal ones. Returned as start * 16 + length (no object per address), -1 if none.
+ */
+export function longestZeroRun(words: Uint16Array): number {
   let bestStart = -1;
   let bestLen = 0;
   for (let i = 0; i < 8; ) {
@@ -38,6 +45,17 @@ export function ipv6ToString(b: Uint8Array, off = 0): string {
     }
     i = j;
   }
+  return bestStart < 0 ? -1 : bestStart * 16 + bestLen;
+}
+
+/** IPv6 text per RFC 5952: lower case, leading zeros dropped, longest zero run (>1) as ::. */
+export function ipv6ToString(b: Uint8Array, off = 0): string {
+  const words = WORDS;
+  ipv6Words(b, off, words);
+  if (isIpv4Mapped(words)) return `::ffff:${ipv4ToString(b, off + 12)}`;
+  const run = longestZeroRun(words);
+  const bestStart = run < 0 ? -1 : run >> 4;
+  const bestLen = run & 15;
   // Hex groups joined by ':', the longest zero run (if any) replaced by '::'.
   let s = '';
   if (bestStart < 0) {
