@@ -789,7 +789,6 @@ export function writeNetwork(
  */
 function writeFlow(o: JsonOut, r: FlowRecord): void {
   const icmp = r.protocol === 1 || r.protocol === 58;
-  const rate = r.samplingRate;
   const bytes = sum(r.bytes, r.reverseBytes);
   const packets = sum(r.packets, r.reversePackets);
 
@@ -816,8 +815,22 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
       }
     }
   }
-  // `]}` closing related (when written) and the head of sluice, as one constant.
-  const related = src || dst;
+  writeSluice(o, r, src || dst, bytes, packets);
+  // sluice.scaled and sluice end with netflow's head (T.flowEndNetflow), in writeDirect.
+}
+
+/**
+ * `]}` closing `related` (when `related` was written) and `sluice` up to the members of
+ * `sluice.scaled`, left open: the sampling rate and source, and the counts scaled by it.
+ */
+export function writeSluice(
+  o: JsonOut,
+  r: FlowRecord,
+  related: boolean,
+  bytes: number | undefined,
+  packets: number | undefined,
+): void {
+  const rate = r.samplingRate;
   if (rate !== undefined) {
     writeText(o, related ? T.relatedEndSampling : T.sluiceSampling);
     member(o, K.source, r.samplingSource, member(o, K.rate, rate, true));
@@ -826,7 +839,6 @@ function writeFlow(o: JsonOut, r: FlowRecord): void {
     writeText(o, related ? T.relatedEndScaled : T.sluiceScaled);
   }
   numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
-  // sluice.scaled and sluice end with netflow's head (T.flowEndNetflow), in writeDirect.
 }
 
 /** `,"key":"<ISO time>"`, or nothing for no plausible date. */

@@ -13,12 +13,12 @@ import {
   exporterParts,
   K,
   macMember,
-  member,
   numMember,
   T,
   writeAs,
   writeInterface,
   writeNetwork,
+  writeSluice,
   writeTail,
 } from './document-writer.js';
 import {
@@ -185,11 +185,6 @@ function writeEndpoint(o: JsonOut, r: SflowRecord, src: boolean, icmp: boolean):
   if (as !== undefined) writeAs(o, K.as, as, f);
 }
 
-function scaled(n: number | undefined, rate: number | undefined): number | undefined {
-  if (n === undefined) return undefined;
-  return rate !== undefined && rate > 1 ? n * rate : n;
-}
-
 /**
  * The document of an SflowRecord for which sflowPlain holds, as writeDirect writes it;
  * the `sflow` extras by writeExtras (writeDirect's, with its fallback).
@@ -216,7 +211,6 @@ export function writeSflowFlow(
 
   const protocol = r.protocol;
   const icmp = protocol === 1 || protocol === 58;
-  const rate = r.samplingRate;
   const bytes = r.bytes;
   const packets = r.packets;
   writeEndpoint(o, r, true, icmp);
@@ -242,15 +236,7 @@ export function writeSflowFlow(
       }
     }
   }
-  const related = src || dst;
-  if (rate !== undefined) {
-    writeText(o, related ? T.relatedEndSampling : T.sluiceSampling);
-    member(o, K.source, r.samplingSource, member(o, K.rate, rate, true));
-    writeText(o, T.samplingScaled);
-  } else {
-    writeText(o, related ? T.relatedEndScaled : T.sluiceScaled);
-  }
-  numMember(o, K.packets, scaled(packets, rate), numMember(o, K.bytes, scaled(bytes, rate), true));
+  writeSluice(o, r, src || dst, bytes, packets);
   writeText(o, T.flowEndNetflow);
   writeTail(o, parts, ex, 0, false);
   if (r.extra) {

@@ -1,7 +1,7 @@
 import { ipv4ToString, ipv6ToString } from '../protocol/address.js';
-import { createPacketHeaders, type FirstLayer } from '../protocol/packet/headers.js';
+import { createPacketHeaders } from '../protocol/packet/headers.js';
 import { outerAt, parsePacketAt } from '../protocol/packet/parse.js';
-import { decodeCounterSampleV5 } from '../protocol/sflow/decode.js';
+import { decodeCounterSampleV5, firstLayer } from '../protocol/sflow/decode.js';
 import type { SflowInterfaceFormat } from '../protocol/sflow/types.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
@@ -38,21 +38,6 @@ function u32(b: Uint8Array, o: number): number {
       (b[o + 3] as number)) >>>
     0
   );
-}
-
-function firstLayer(headerProtocol: number): FirstLayer | undefined {
-  switch (headerProtocol) {
-    case 1:
-      return 'ethernet';
-    case 11:
-      return 'ipv4';
-    case 12:
-      return 'ipv6';
-    case 13:
-      return 'mpls';
-    default:
-      return undefined;
-  }
 }
 
 function interfaceFormat(format: number): SflowInterfaceFormat {

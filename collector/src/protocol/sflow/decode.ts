@@ -45,7 +45,7 @@ export interface SflowOptions {
 }
 
 /** sFlow header_protocol values that `parsePacket` decodes. */
-function firstLayer(headerProtocol: number): FirstLayer | undefined {
+export function firstLayer(headerProtocol: number): FirstLayer | undefined {
   switch (headerProtocol) {
     case 1:
       return 'ethernet';
