@@ -714,6 +714,17 @@ function writeEndpoint(o: JsonOut, r: FlowRecord, src: boolean, icmp: boolean): 
   if (as !== undefined) writeAs(o, K.as, as, f);
 }
 
+/** The exporter's `observer` text and the record's ingress and egress interfaces, left open. */
+export function writeObserver(o: JsonOut, parts: ExporterParts, r: FlowRecord): void {
+  writeText(o, parts.observer);
+  let first = parts.observerEmpty;
+  if (r.inInterface !== undefined) {
+    writeInterface(o, K.ingress, r.inInterface, first);
+    first = false;
+  }
+  if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
+}
+
 /**
  * The `network` object of a flow record, from its head to its `}`: transport, type,
  * bytes, packets (`bytes` and `packets` as the caller sums them), direction, the Community
@@ -1098,13 +1109,7 @@ function writeGeneral(o: JsonOut, r: FlowRecord): boolean {
       writeNumber(o, Math.round((r.endMs - r.startMs) * 1_000_000));
     }
   }
-  writeText(o, parts.observer);
-  let first = parts.observerEmpty;
-  if (r.inInterface !== undefined) {
-    writeInterface(o, K.ingress, r.inInterface, first);
-    first = false;
-  }
-  if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
+  writeObserver(o, parts, r);
   if (kind === 0) {
     // writeFlow writes the observer's end with its first text, and leaves sluice open.
     writeFlow(o, r);

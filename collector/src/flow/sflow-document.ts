@@ -16,8 +16,8 @@ import {
   numMember,
   T,
   writeAs,
-  writeInterface,
   writeNetwork,
+  writeObserver,
   writeSluice,
   writeTail,
 } from './document-writer.js';
@@ -201,13 +201,7 @@ export function writeSflowFlow(
   writeText(o, eventText(parts, 0));
   // The created key came with the event text: taken back when no date is written.
   if (!writeIsoQuoted(o, r.receivedMs)) o.pos -= CREATED.length;
-  writeText(o, parts.observer);
-  let first = parts.observerEmpty;
-  if (r.inInterface !== undefined) {
-    writeInterface(o, K.ingress, r.inInterface, first);
-    first = false;
-  }
-  if (r.outInterface !== undefined) writeInterface(o, K.egress, r.outInterface, first);
+  writeObserver(o, parts, r);
 
   const protocol = r.protocol;
   const icmp = protocol === 1 || protocol === 58;

@@ -1,8 +1,7 @@
 import { ipv4ToString, ipv6ToString } from '../protocol/address.js';
 import { createPacketHeaders } from '../protocol/packet/headers.js';
-import { outerAt, parsePacketAt } from '../protocol/packet/parse.js';
-import { decodeCounterSampleV5, firstLayer } from '../protocol/sflow/decode.js';
-import type { SflowInterfaceFormat } from '../protocol/sflow/types.js';
+import { outerAt, parsePacketAt, u32 } from '../protocol/packet/parse.js';
+import { decodeCounterSampleV5, firstLayer, interfaceFormat } from '../protocol/sflow/decode.js';
 import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
 import { type SflowAsPathDoc, SflowGatewayDoc } from './sflow-extra.js';
@@ -29,28 +28,21 @@ import { SflowRecord } from './sflow-record.js';
 // SflowProducer), which also reports the issues. sflow-fast.test.ts holds the two to
 // equal records and documents.
 
-/** Read where the general decoder's bounds checks would pass; callers check first. */
-function u32(b: Uint8Array, o: number): number {
-  return (
-    (((b[o] as number) << 24) |
-      ((b[o + 1] as number) << 16) |
-      ((b[o + 2] as number) << 8) |
-      (b[o + 3] as number)) >>>
-    0
-  );
-}
-
-function interfaceFormat(format: number): SflowInterfaceFormat {
-  switch (format) {
-    case 0:
-      return 'single';
-    case 1:
-      return 'discard';
-    case 2:
-      return 'multiple';
-    default:
-      return 'unknown';
-  }
+/**
+ * A sampled IPv4 (4) or IPv6 (6) record at `p` (length, protocol, the two addresses, then
+ * ports, TCP flags and ToS), for a sample without a sampled header.
+ */
+function sampledIp(r: SflowRecord, b: Uint8Array, p: number, version: 4 | 6): void {
+  r.bytes ??= u32(b, p);
+  r.ipVersion = version;
+  if (version === 4) r.setIpv4s(b, p + 8);
+  else r.setIpv6s(b, p + 8);
+  r.protocol = u32(b, p + 4);
+  const after = p + (version === 4 ? 16 : 40);
+  r.srcPort = u32(b, after);
+  r.dstPort = u32(b, after + 4);
+  r.tcpFlags = u32(b, after + 8);
+  r.tos = u32(b, after + 12);
 }
 
 /** IPv4 agents whose address text is kept (SflowFastLane.agentText). */
@@ -279,29 +271,11 @@ export class SflowFastLane {
         }
         case 3:
           if (rend - p < 32) return undefined;
-          if (!haveHeader) {
-            r.bytes ??= u32(b, p);
-            r.ipVersion = 4;
-            r.setIpv4s(b, p + 8);
-            r.protocol = u32(b, p + 4);
-            r.srcPort = u32(b, p + 16);
-            r.dstPort = u32(b, p + 20);
-            r.tcpFlags = u32(b, p + 24);
-            r.tos = u32(b, p + 28);
-          }
+          if (!haveHeader) sampledIp(r, b, p, 4);
           break;
         case 4:
           if (rend - p < 56) return undefined;
-          if (!haveHeader) {
-            r.bytes ??= u32(b, p);
-            r.ipVersion = 6;
-            r.setIpv6s(b, p + 8);
-            r.protocol = u32(b, p + 4);
-            r.srcPort = u32(b, p + 40);
-            r.dstPort = u32(b, p + 44);
-            r.tcpFlags = u32(b, p + 48);
-            r.tos = u32(b, p + 52);
-          }
+          if (!haveHeader) sampledIp(r, b, p, 6);
           break;
         case 1001: {
           if (rend - p < 16) return undefined;

@@ -99,7 +99,8 @@ function u16(b: Uint8Array, o: number): number {
   return ((b[o] as number) << 8) | (b[o + 1] as number);
 }
 
-function u32(b: Uint8Array, o: number): number {
+/** A big-endian unsigned 32-bit read, no bounds check (the caller checked the length). */
+export function u32(b: Uint8Array, o: number): number {
   return (
     (((b[o] as number) << 24) |
       ((b[o + 1] as number) << 16) |

@@ -166,7 +166,11 @@ function countOverflow(ctx: Ctx, what: string, declared: number, found: number, 
   );
 }
 
-function interfaceFormat(format: number): SflowInterfaceFormat {
+/**
+ * The name of an sFlow v5 interface value's format: the top two bits of a flow sample's
+ * input or output (a field of its own in an expanded sample).
+ */
+export function interfaceFormat(format: number): SflowInterfaceFormat {
   switch (format) {
     case 0:
       return 'single';
