@@ -131,6 +131,8 @@ export class FlowDecoder {
       exporter: d.exporter,
       receivedMs: d.receivedMs,
       store: this.templates,
+      // The producer reads fixed-length data sets itself (netflow-sets.ts).
+      deferFixedSets: true,
     };
     if (format !== 'netflow-v9' && format !== 'ipfix')
       return this.decodeLegacy(d, input, stats, out);

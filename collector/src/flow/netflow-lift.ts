@@ -8,8 +8,9 @@
 // compare both on generated layouts.
 import type { ElementInfo } from '../protocol/ipfix/registry/index.js';
 import { ipv4Text } from '../protocol/templates/ipv4-field.js';
-import type { FieldValue } from '../protocol/templates/types.js';
+import type { FieldValue, PacketContext } from '../protocol/templates/types.js';
 import type { NetflowRecord } from './netflow-record.js';
+import { fromUptime } from './uptime.js';
 
 /** RFC 5103 reverse information elements use this private enterprise number. */
 const REVERSE_PEN = 29305;
@@ -204,7 +205,40 @@ export class LiftState {
   }
 }
 
-type Lift = (r: NetflowRecord, st: LiftState, v: FieldValue) => void;
+/**
+ * What is resolved once all of a record's fields are lifted: totals where there are no
+ * delta counters, times (uptime stamps, deltas from export time, a duration beside one
+ * end), and ICMP type and code from a type/code element or the destination port.
+ */
+export function finishLift(r: NetflowRecord, st: LiftState, ctx: PacketContext): void {
+  const { startUp, endUp, startDeltaUs, endDeltaUs, icmpTypeCode } = st;
+  const { totalBytes, totalPackets, durationMs } = st;
+  r.bytes ??= totalBytes;
+  r.packets ??= totalPackets;
+  if (r.startMs === undefined && startUp !== undefined) r.startMs = fromUptime(ctx, startUp);
+  if (r.endMs === undefined && endUp !== undefined) r.endMs = fromUptime(ctx, endUp);
+  if (r.startMs === undefined && startDeltaUs !== undefined) {
+    r.startMs = ctx.exportTimeMs - startDeltaUs / 1000;
+  }
+  if (r.endMs === undefined && endDeltaUs !== undefined)
+    r.endMs = ctx.exportTimeMs - endDeltaUs / 1000;
+  if (durationMs !== undefined) {
+    if (r.startMs !== undefined && r.endMs === undefined) r.endMs = r.startMs + durationMs;
+    else if (r.endMs !== undefined && r.startMs === undefined) r.startMs = r.endMs - durationMs;
+  }
+  const icmp = r.protocol === 1 || r.protocol === 58;
+  if (icmp && r.icmpType === undefined) {
+    // Explicit type/code elements first; v1/v5/v7 (and many v9 exporters) put
+    // type*256+code in the destination port.
+    const tc = icmpTypeCode ?? r.dstPort;
+    if (tc !== undefined) {
+      r.icmpType = tc >>> 8;
+      r.icmpCode = tc & 0xff;
+    }
+  }
+}
+
+export type Lift = (r: NetflowRecord, st: LiftState, v: FieldValue) => void;
 
 const skip: Lift = () => {};
 
@@ -349,8 +383,13 @@ const LIFTS: readonly Lift[] = (() => {
   return l;
 })();
 
+/** What an action's field does to a record (the LIFTS function of the action). */
+export function liftOf(action: number): Lift {
+  return LIFTS[action] as Lift;
+}
+
 /** Whether an action takes an IPv4 number as it is (liftIpv4) rather than its text. */
-function takesNumber(action: number): boolean {
+export function takesNumber(action: number): boolean {
   return action === A.src4 || action === A.dst4 || action === A.nextHop;
 }
 
@@ -424,6 +463,67 @@ export const STORES: ReadonlyMap<number, string> = new Map([
   [A.rate, 'st.carriedRate'],
 ]);
 
+/**
+ * How generated code gets one field's value: `read`, a statement run first (or ''),
+ * `v`, the expression of the value after it, and whether it is an IPv4 number (true or
+ * false when known where the code is generated, else the expression that tells when it
+ * runs) and surely a number.
+ */
+export interface FieldCode {
+  readonly read: string;
+  readonly v: string;
+  readonly ipv4: boolean | string;
+  readonly isNumber: boolean;
+}
+
+/**
+ * The statements that apply a layout's fields to the record `r` and the lift state `st`,
+ * in field order: what liftLoop does, with each action's LIFTS function bound to a
+ * constant `f0`, `f1`... of its own (pushed to `used`, one target per call site) and the
+ * actions that only store a number (STORES) written as that one statement.
+ */
+export function liftStatements(
+  actions: Uint8Array,
+  field: (i: number) => FieldCode,
+  used: Lift[],
+): string {
+  let code = '';
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i] as number;
+    if (action === A.skip) continue;
+    const { read, v, ipv4, isNumber } = field(i);
+    code += read;
+    const store = STORES.get(action);
+    if (store !== undefined) {
+      // num(v) for a number is v: only other values take the call.
+      if (ipv4 === true) code += `${store} = num(ipv4Text(${v}));\n`;
+      else if (ipv4 === false && isNumber) code += `${store} = ${v};\n`;
+      else {
+        if (ipv4 !== false) code += `if (${ipv4}) ${v} = ipv4Text(${v});\n`;
+        code += `${store} = typeof ${v} === 'number' ? ${v} : num(${v});\n`;
+      }
+      continue;
+    }
+    const f = `f${used.length}`;
+    used.push(LIFTS[action] as Lift);
+    if (takesNumber(action)) {
+      const number = `liftIpv4(r, ${action}, ${v});\n`;
+      const other = `${f}(r, st, ${v});\n`;
+      code +=
+        ipv4 === true ? number : ipv4 === false ? other : `if (${ipv4}) ${number} else ${other}`;
+    } else {
+      const arg =
+        ipv4 === true ? `ipv4Text(${v})` : ipv4 === false ? v : `${ipv4} ? ipv4Text(${v}) : ${v}`;
+      code += `${f}(r, st, ${arg});\n`;
+    }
+  }
+  return code;
+}
+
+/** What generated lift code calls, in the order of LIFT_HELPERS' names. */
+export const LIFT_HELPERS = ['liftIpv4', 'ipv4Text', 'num'] as const;
+export const liftHelpers = [liftIpv4, ipv4Text, num] as const;
+
 type Factory = (
   lifts: readonly Lift[],
   liftIpv4Fn: typeof liftIpv4,
@@ -432,41 +532,25 @@ type Factory = (
 ) => Lifter;
 
 /**
- * The generated lifter of a layout: per field that does something, its LIFTS function
- * bound to a constant of its own (one target per call site). Undefined when code
- * generation is disallowed (liftLoop then serves).
+ * The generated lifter of a layout (liftStatements over the values array, with the
+ * IPv4 test when it runs). Undefined when code generation is disallowed (liftLoop then
+ * serves).
  */
 export function compileLifter(actions: Uint8Array): Lifter | undefined {
-  let head = '';
-  let code = 'let v;\n';
   const used: Lift[] = [];
-  for (let i = 0; i < actions.length; i++) {
-    const action = actions[i] as number;
-    if (action === A.skip) continue;
-    const store = STORES.get(action);
-    if (store !== undefined) {
-      // num(v) for a number is v: only other values take the call.
-      code += `v = values[${i}];\nif (ipv4[${i}] === 1) v = ipv4Text(v);\n`;
-      code += `${store} = typeof v === 'number' ? v : num(v);\n`;
-      continue;
-    }
-    const k = used.length;
-    used.push(LIFTS[action] as Lift);
-    head += `const f${k} = lifts[${k}];\n`;
-    code += `v = values[${i}];\n`;
-    code += takesNumber(action)
-      ? `if (ipv4[${i}] === 1) liftIpv4(r, ${action}, v); else f${k}(r, st, v);\n`
-      : `f${k}(r, st, ipv4[${i}] === 1 ? ipv4Text(v) : v);\n`;
-  }
+  const code = liftStatements(
+    actions,
+    (i) => ({ read: `v = values[${i}];\n`, v: 'v', ipv4: `ipv4[${i}] === 1`, isNumber: false }),
+    used,
+  );
+  const head = used.map((_, k) => `const f${k} = lifts[${k}];\n`).join('');
   try {
     const factory = new Function(
       'lifts',
-      'liftIpv4',
-      'ipv4Text',
-      'num',
-      `${head}return function lift(r, st, values, ipv4) {\n${code}};`,
+      ...LIFT_HELPERS,
+      `${head}return function lift(r, st, values, ipv4) {\nlet v;\n${code}};`,
     ) as Factory;
-    return factory(used, liftIpv4, ipv4Text, num);
+    return factory(used, ...liftHelpers);
   } catch {
     // Code generation disallowed (node --disallow-code-generation-from-strings).
     return undefined;

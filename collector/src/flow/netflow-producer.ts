@@ -1,13 +1,22 @@
 import { type LegacyPacket, readNetflowLegacyRecords } from '../protocol/netflow/legacy.js';
-import type { ExportResult } from '../protocol/netflow/result.js';
+import { type ExportResult, unreadSince } from '../protocol/netflow/result.js';
+import type { FixedDataSet } from '../protocol/templates/dataset.js';
 import type { DataRecord, PacketContext } from '../protocol/templates/types.js';
 import { LayoutCache } from './layout-cache.js';
 import { fixedProducerOf } from './netflow-fixed.js';
-import { actionOf, compileLifter, type Lifter, LiftState, liftLoop, num } from './netflow-lift.js';
+import {
+  actionOf,
+  compileLifter,
+  finishLift,
+  type Lifter,
+  LiftState,
+  liftLoop,
+  num,
+} from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
+import { setProducerOf } from './netflow-sets.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingDecision, SamplingRates } from './sampling.js';
-import { fromUptime } from './uptime.js';
 
 function exporterOf(ctx: PacketContext, port: number | undefined): ExporterInfo {
   return {
@@ -51,8 +60,11 @@ function lifterOf(plan: LiftPlan): Lifter {
  * and are kept as records of their own.
  */
 export class NetflowProducer {
-  /** Scratch for what one record's fields say beyond its members (reset per record). */
-  private readonly state = new LiftState();
+  /**
+   * Scratch for what one record's fields say beyond its members (reset per record);
+   * read by the generated set producers too (netflow-sets.ts).
+   */
+  readonly state = new LiftState();
 
   // The last sampling decision and what it was asked, kept for one packet only: the
   // rates do not change while its data records are produced (its options were learned
@@ -64,8 +76,18 @@ export class NetflowProducer {
   private decidedSampler: number | undefined = undefined;
   private decidedCarried: number | undefined = undefined;
   private decidedSource: 'header' | 'record' = 'record';
+  /** The packet whose exporter `exporter` is (exporterFor). */
+  private exporterCtx: PacketContext | undefined = undefined;
+  private exporter: ExporterInfo | undefined = undefined;
 
-  constructor(private readonly sampling: SamplingRates) {}
+  /**
+   * @param compileSetsAfter records of a layout made by the general path before its
+   *   data sets are read by generated code (netflow-sets.ts); tests set 0.
+   */
+  constructor(
+    private readonly sampling: SamplingRates,
+    private readonly compileSetsAfter?: number,
+  ) {}
 
   private decide(
     exporter: string,
@@ -96,21 +118,61 @@ export class NetflowProducer {
   }
 
   produce(res: ExportResult, exporterPort?: number): FlowRecord[] {
-    const out: FlowRecord[] = new Array(res.records.length);
-    let exporter: ExporterInfo | undefined;
-    let exporterCtx: PacketContext | undefined;
+    const records = res.records;
+    const sets = res.sets;
+    const out: FlowRecord[] = new Array(records.length + unreadSince(res, 0));
     this.decided = undefined;
+    this.exporterCtx = undefined;
     // Options first: a packet may carry the sampling rate its own data records use.
-    for (const rec of res.records) if (rec.options) this.learnOptions(rec);
-    for (let i = 0; i < res.records.length; i++) {
-      const rec = res.records[i] as DataRecord;
-      if (rec.ctx !== exporterCtx) {
-        exporterCtx = rec.ctx;
-        exporter = exporterOf(rec.ctx, exporterPort);
+    for (const rec of records) if (rec.options) this.learnOptions(rec);
+    let k = 0;
+    let j = 0;
+    for (let i = 0; i < records.length; i++) {
+      if (sets !== undefined) {
+        while (j < sets.length && (sets[j] as FixedDataSet).at === i) {
+          k = this.produceSet(sets[j++] as FixedDataSet, res, exporterPort, out, k);
+        }
       }
-      out[i] = this.record(rec, exporter as ExporterInfo, res);
+      const rec = records[i] as DataRecord;
+      out[k++] = this.record(rec, this.exporterFor(rec.ctx, exporterPort), res);
+    }
+    if (sets !== undefined) {
+      while (j < sets.length)
+        k = this.produceSet(sets[j++] as FixedDataSet, res, exporterPort, out, k);
     }
     return out;
+  }
+
+  /** The exporter of records of `ctx`: one object for all records of one packet. */
+  private exporterFor(ctx: PacketContext, port: number | undefined): ExporterInfo {
+    if (ctx !== this.exporterCtx) {
+      this.exporterCtx = ctx;
+      this.exporter = exporterOf(ctx, port);
+    }
+    return this.exporter as ExporterInfo;
+  }
+
+  /**
+   * The records of a data set the decoder left unread into `out` from `k` on: read
+   * straight into flow records by the layout's generated producer (netflow-sets.ts), or
+   * read as DataRecords and lifted as any other until it has one. Returns the next `k`.
+   */
+  private produceSet(
+    set: FixedDataSet,
+    res: ExportResult,
+    port: number | undefined,
+    out: FlowRecord[],
+    k: number,
+  ): number {
+    const exporter = this.exporterFor(set.ctx, port);
+    const produceFn = setProducerOf(set, this.compileSetsAfter);
+    if (produceFn !== undefined) {
+      return produceFn(set.body, set.view, set.count, set.ctx, exporter, set.layout, this, out, k);
+    }
+    const recs: DataRecord[] = [];
+    set.read(set.body, set.view, set.ctx, recs, set.template, set.layout);
+    for (const rec of recs) out[k++] = this.record(rec, exporter, res);
+    return k;
   }
 
   /**
@@ -171,43 +233,39 @@ export class NetflowProducer {
     const st = this.state;
     st.reset();
     lifterOf(liftPlans.getLayout(rec.layout))(r, st, rec.values, rec.layout.ipv4);
-    const { startUp, endUp, startDeltaUs, endDeltaUs, sampler, carriedRate, icmpTypeCode } = st;
-    const { totalBytes, totalPackets, durationMs } = st;
-    r.bytes ??= totalBytes;
-    r.packets ??= totalPackets;
-    if (r.startMs === undefined && startUp !== undefined) r.startMs = fromUptime(ctx, startUp);
-    if (r.endMs === undefined && endUp !== undefined) r.endMs = fromUptime(ctx, endUp);
-    if (r.startMs === undefined && startDeltaUs !== undefined) {
-      r.startMs = ctx.exportTimeMs - startDeltaUs / 1000;
-    }
-    if (r.endMs === undefined && endDeltaUs !== undefined)
-      r.endMs = ctx.exportTimeMs - endDeltaUs / 1000;
-    if (durationMs !== undefined) {
-      if (r.startMs !== undefined && r.endMs === undefined) r.endMs = r.startMs + durationMs;
-      else if (r.endMs !== undefined && r.startMs === undefined) r.startMs = r.endMs - durationMs;
-    }
-    const icmp = r.protocol === 1 || r.protocol === 58;
-    if (icmp && r.icmpType === undefined) {
-      // Explicit type/code elements first; v1/v5/v7 (and many v9 exporters) put
-      // type*256+code in the destination port.
-      const tc = icmpTypeCode ?? r.dstPort;
-      if (tc !== undefined) {
-        r.icmpType = tc >>> 8;
-        r.icmpCode = tc & 0xff;
-      }
-    }
-    if (r.kind === 'flow') {
-      const fromHeader = res.sampling !== undefined && res.sampling.interval > 0;
-      const decision = this.decide(
-        ctx.exporter,
-        ctx.domain,
-        sampler,
-        carriedRate ?? (fromHeader ? res.sampling?.interval : undefined),
-        carriedRate !== undefined ? 'record' : 'header',
-      );
-      if (decision.rate !== undefined) r.samplingRate = decision.rate;
-      if (decision.source !== undefined) r.samplingSource = decision.source;
+    finishLift(r, st, ctx);
+    if (kind === 'flow') {
+      const interval = res.sampling?.interval;
+      this.sample(r, ctx, interval !== undefined && interval > 0 ? interval : undefined);
     }
     return r;
+  }
+
+  /**
+   * A flow record's sampling: the rate its fields carried (lift state), else the
+   * header's `headerRate` (v5), else what the exporter's options said or the
+   * configuration.
+   */
+  private sample(r: NetflowRecord, ctx: PacketContext, headerRate: number | undefined): void {
+    const { sampler, carriedRate } = this.state;
+    const decision = this.decideFlow(ctx, sampler, carriedRate, headerRate);
+    if (decision.rate !== undefined) r.samplingRate = decision.rate;
+    if (decision.source !== undefined) r.samplingSource = decision.source;
+  }
+
+  /** The sampling of a flow record whose fields carried `sampler` and `carriedRate`. */
+  decideFlow(
+    ctx: PacketContext,
+    sampler: number | undefined,
+    carriedRate: number | undefined,
+    headerRate: number | undefined,
+  ): SamplingDecision {
+    return this.decide(
+      ctx.exporter,
+      ctx.domain,
+      sampler,
+      carriedRate ?? headerRate,
+      carriedRate !== undefined ? 'record' : 'header',
+    );
   }
 }

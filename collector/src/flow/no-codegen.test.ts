@@ -14,6 +14,7 @@ const FILES = [
   'document-equivalence.test.ts',
   'netflow-times.test.ts',
   'netflow-fixed.test.ts',
+  'netflow-sets.test.ts',
 ];
 
 function withoutTestContext(): NodeJS.ProcessEnv {

@@ -1,5 +1,10 @@
 import { DecodeError } from '../errors.js';
-import { type DecodeInput, type ExportResult, emptyResult } from '../netflow/result.js';
+import {
+  type DecodeInput,
+  type ExportResult,
+  emptyResult,
+  unreadSince,
+} from '../netflow/result.js';
 import { holdOrDecode, learnTemplate } from '../netflow/sets.js';
 import { Reader } from '../reader.js';
 import { makeTemplate, type SnapshotField } from '../templates/store.js';
@@ -97,11 +102,12 @@ export function decodeIpfix(buf: Uint8Array, input: DecodeInput): ExportResult {
           res.issues.push({ reason: 'unknown_set', message: `set id ${setId} is reserved` });
         } else {
           const before = res.records.length;
+          const setsBefore = res.sets?.length ?? 0;
           const heldBefore = res.held;
           holdOrDecode(buf.subarray(body.pos, body.end), setId, ctx, input, res);
           // Late records of earlier messages are decoded in learnTemplate, not here, so
           // this difference is exactly this message's records.
-          ownRecords += res.records.length - before;
+          ownRecords += res.records.length - before + unreadSince(res, setsBefore);
           if (res.held !== heldBefore) heldHere = true;
         }
       } catch (err) {

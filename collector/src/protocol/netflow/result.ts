@@ -1,4 +1,5 @@
 import type { DecodeReason } from '../errors.js';
+import type { FixedDataSet } from '../templates/dataset.js';
 import type { TemplateStore } from '../templates/store.js';
 import type { DataRecord, PacketContext } from '../templates/types.js';
 
@@ -16,6 +17,11 @@ export interface DecodeInput {
   readonly receivedMs: number;
   /** Template state (v9, IPFIX); shared across datagrams of all exporters. */
   readonly store: TemplateStore;
+  /**
+   * Give data sets of fixed-length templates unread, in `ExportResult.sets`, instead of
+   * as records (FixedDataSet): for a consumer that reads them itself.
+   */
+  readonly deferFixedSets?: boolean;
 }
 
 /** The result of decoding one NetFlow v1/5/7/9 or IPFIX datagram. Never throws. */
@@ -24,6 +30,11 @@ export interface ExportResult {
   ctx: PacketContext | undefined;
   /** Data and options records, in wire order; held data decoded late comes first. */
   records: DataRecord[];
+  /**
+   * Data sets left unread (DecodeInput.deferFixedSets), each with its place among
+   * `records`; undefined when there are none.
+   */
+  sets: FixedDataSet[] | undefined;
   templatesLearned: number;
   templatesWithdrawn: number;
   /** Data sets held for a template that has not arrived yet. */
@@ -42,6 +53,7 @@ export function emptyResult(): ExportResult {
   return {
     ctx: undefined,
     records: [],
+    sets: undefined,
     templatesLearned: 0,
     templatesWithdrawn: 0,
     held: 0,
@@ -49,4 +61,20 @@ export function emptyResult(): ExportResult {
     sequenceIncrement: undefined,
     issues: [],
   };
+}
+
+/** The records in a result's unread sets from the `from`th on. */
+export function unreadSince(res: ExportResult, from: number): number {
+  const sets = res.sets;
+  let n = 0;
+  if (sets !== undefined)
+    for (let i = from; i < sets.length; i++) n += (sets[i] as FixedDataSet).count;
+  return n;
+}
+
+/** Where decodeDataSet puts a result's records: its unread sets when asked for. */
+export function setsFor(input: DecodeInput, res: ExportResult): FixedDataSet[] | undefined {
+  if (input.deferFixedSets !== true) return undefined;
+  res.sets ??= [];
+  return res.sets;
 }

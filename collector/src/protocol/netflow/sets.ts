@@ -1,7 +1,7 @@
 import { DecodeError } from '../errors.js';
 import { decodeDataSet } from '../templates/dataset.js';
 import type { PacketContext, Template } from '../templates/types.js';
-import type { DecodeInput, ExportResult } from './result.js';
+import { type DecodeInput, type ExportResult, setsFor } from './result.js';
 
 /**
  * Stores a template and decodes any data that arrived before it (held with the
@@ -24,7 +24,7 @@ export function learnTemplate(
   res.templatesLearned += 1;
   for (const held of input.store.takePending(ctx.exporter, ctx.version, ctx.domain, t.id)) {
     try {
-      decodeDataSet(held.bytes, t, held.ctx, res.records);
+      decodeDataSet(held.bytes, t, held.ctx, res.records, setsFor(input, res));
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
       res.issues.push({ reason: err.reason, message: err.message });
@@ -46,7 +46,7 @@ export function holdOrDecode(
 ): void {
   const t = input.store.get(ctx.exporter, ctx.version, ctx.domain, templateId);
   if (t) {
-    decodeDataSet(body, t, ctx, res.records);
+    decodeDataSet(body, t, ctx, res.records, setsFor(input, res));
     return;
   }
   const outcome = input.store.hold({ ctx, templateId, bytes: body.slice() });

@@ -60,6 +60,10 @@ type DecodeValue = (
   info: ElementInfo,
 ) => FieldValue;
 
+/** What fieldExpression's code calls, by the names it uses. */
+export const FIELD_HELPERS = ['decodeValue', 'readUint64', 'readMs64'] as const;
+export const fieldHelpers = [decodeValue, readUint64, readMs64] as const;
+
 type Factory = (
   decodeValueFn: DecodeValue,
   decodedRecord: typeof DecodedRecord,
@@ -67,7 +71,16 @@ type Factory = (
   readMs64Fn: typeof readMs64,
 ) => RecordsReader;
 
-function fieldExpression(kind: ReaderKind, offset: number, length: number, index: number): string {
+/**
+ * The expression of one field's value in generated code, read at `p + offset` of `body`
+ * (and `view`, its DataView); uncommon types through `decodeValue` with `infos[index]`.
+ */
+export function fieldExpression(
+  kind: ReaderKind,
+  offset: number,
+  length: number,
+  index: number,
+): string {
   const at = `p + ${offset}`;
   switch (kind) {
     case UINT8:
