@@ -84,9 +84,15 @@ export class TemplateStore {
       byId = new Map();
       s.domains.set(key, byId);
     }
-    if (!byId.has(t.id)) {
+    const old = byId.get(t.id);
+    if (old === undefined) {
       if (s.templateCount >= this.limits.maxTemplatesPerExporter) return 'limit_exceeded';
       s.templateCount += 1;
+    } else if (sameTemplate(old, t)) {
+      // Exporters send their templates again every few seconds or packets: the object
+      // already held keeps what was worked out for it (readers, generated code, found
+      // by its identity).
+      return 'ok';
     }
     byId.set(t.id, t);
     return 'ok';
@@ -234,6 +240,19 @@ export class TemplateStore {
     }
     return n;
   }
+}
+
+/** Whether two templates define the same records (id, kind, scope and every field). */
+function sameTemplate(a: Template, b: Template): boolean {
+  if (a.id !== b.id || a.options !== b.options || a.scopeCount !== b.scopeCount) return false;
+  if (a.fields.length !== b.fields.length) return false;
+  for (let i = 0; i < a.fields.length; i++) {
+    const x = a.fields[i] as TemplateField;
+    const y = b.fields[i] as TemplateField;
+    if (x.enterprise !== y.enterprise || x.id !== y.id || x.length !== y.length) return false;
+    if (x.scope !== y.scope || x.info !== y.info) return false;
+  }
+  return true;
 }
 
 /** [enterprise, id, length, scope(0|1)] */
