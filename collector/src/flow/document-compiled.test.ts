@@ -13,6 +13,7 @@ import { S } from './document-shape.js';
 import { writeCompiledDocument } from './document-writer.js';
 import { JsonOut, Text, writeRaw } from './json-out.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
+import { canGenerateCode } from './record-members.test-helpers.js';
 
 // The generated document segments (document-compiled.ts: head, flow and tail per record
 // shape, `netflow.*` members per layout) against the original document builder, on
@@ -37,15 +38,6 @@ const POOL: readonly ElementInfo[] = [
   ...byType('octetArray').slice(0, 2),
   ...byType('string').slice(0, 2),
 ];
-
-function codeGeneration(): boolean {
-  try {
-    new Function('');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The text, or what was thrown (the original throws when no time is a date). */
 function outcome(f: () => string): string {
@@ -352,7 +344,7 @@ test('generated whole-document writers equal the reference text', () => {
     ),
     { numRuns: 120 },
   );
-  if (!codeGeneration()) {
+  if (!canGenerateCode()) {
     // --disallow-code-generation-from-strings (no-codegen.test.ts): the general writer.
     assert.equal(compiled, 0);
     return;

@@ -15,14 +15,10 @@ import { decodeIpfix } from '../protocol/ipfix/ipfix.js';
 import type { DecodeInput, ExportResult } from '../protocol/netflow/result.js';
 import { decodeNetflowV9 } from '../protocol/netflow/v9.js';
 import { TemplateStore } from '../protocol/templates/store.js';
-import { documentText } from './document.js';
-import {
-  serializeDocumentReference,
-  toDocumentReference,
-} from './document-reference.test-helpers.js';
 import { NetflowProducer } from './netflow-producer.js';
 import { setProducerOf } from './netflow-sets.js';
 import type { FlowRecord } from './record.js';
+import { assertSameNetflowRecord, canGenerateCode } from './record-members.test-helpers.js';
 import { type SamplingConfig, SamplingRates } from './sampling.js';
 
 // Data sets of fixed-length templates read straight into flow records by generated code
@@ -245,25 +241,7 @@ function inputOf(store: TemplateStore, defer: boolean): DecodeInput {
 function assertSameRecords(got: readonly FlowRecord[], want: readonly FlowRecord[], where: string) {
   assert.equal(got.length, want.length, `${where}: records`);
   for (const [i, r] of got.entries()) {
-    const g = want[i] as FlowRecord;
-    const at = `${where} record ${i}`;
-    assert.deepStrictEqual(r, g, `${at}: record`);
-    assert.deepStrictEqual(r.fields, g.fields, `${at}: fields`);
-    assert.equal(r.srcAddr, g.srcAddr, `${at}: srcAddr`);
-    assert.equal(r.dstAddr, g.dstAddr, `${at}: dstAddr`);
-    assert.equal(r.nextHop, g.nextHop, `${at}: nextHop`);
-    const text = documentText(r);
-    assert.equal(text, documentText(g), `${at}: document`);
-    assert.equal(text, serializeDocumentReference(toDocumentReference(r)), `${at}: reference`);
-  }
-}
-
-function canGenerateCode(): boolean {
-  try {
-    new Function('');
-    return true;
-  } catch {
-    return false;
+    assertSameNetflowRecord(r, want[i] as FlowRecord, `${where} record ${i}`);
   }
 }
 

@@ -149,26 +149,24 @@ function liftCode(actions: Uint8Array, kinds: Uint8Array, used: Lift[]): Stateme
   return { code, set };
 }
 
+/** The lift state's time members: the record member each sets, and from what. */
+const TIMES: readonly (readonly [string, 'startMs' | 'endMs', string])[] = [
+  ['startUp', 'startMs', 'fromUptime(ctx, $)'],
+  ['endUp', 'endMs', 'fromUptime(ctx, $)'],
+  ['startDeltaUs', 'startMs', 'ctx.exportTimeMs - $ / 1000'],
+  ['endDeltaUs', 'endMs', 'ctx.exportTimeMs - $ / 1000'],
+];
+
 /** finishLift's rules for the lift state's members a layout sets (the others are undefined). */
 function finishCode(set: ReadonlySet<string>): string {
   let code = '';
   if (set.has('totalBytes')) code += 'r.bytes ??= s_totalBytes;\n';
   if (set.has('totalPackets')) code += 'r.packets ??= s_totalPackets;\n';
-  if (set.has('startUp')) {
-    code +=
-      'if (r.startMs === undefined && s_startUp !== undefined) r.startMs = fromUptime(ctx, s_startUp);\n';
-  }
-  if (set.has('endUp')) {
-    code +=
-      'if (r.endMs === undefined && s_endUp !== undefined) r.endMs = fromUptime(ctx, s_endUp);\n';
-  }
-  if (set.has('startDeltaUs')) {
-    code +=
-      'if (r.startMs === undefined && s_startDeltaUs !== undefined) r.startMs = ctx.exportTimeMs - s_startDeltaUs / 1000;\n';
-  }
-  if (set.has('endDeltaUs')) {
-    code +=
-      'if (r.endMs === undefined && s_endDeltaUs !== undefined) r.endMs = ctx.exportTimeMs - s_endDeltaUs / 1000;\n';
+  // A time from the first member that gives one, in finishLift's order.
+  for (const [member, end, value] of TIMES) {
+    if (!set.has(member)) continue;
+    const v = value.replace('$', `s_${member}`);
+    code += `if (r.${end} === undefined && s_${member} !== undefined) r.${end} = ${v};\n`;
   }
   if (set.has('durationMs')) {
     code += `if (s_durationMs !== undefined) {
