@@ -331,3 +331,30 @@ test('FlowDecoder gives the same records before and after a layout gets its gene
     assertSameRecords(out.records, want, `packet ${p}`);
   }
 });
+
+test('a layout of more fields than real templates have keeps the general path, with the same records', () => {
+  // 300 fields: ports, protocol and counters over and over.
+  const cycle: FieldSpec[] = [
+    { id: 7, length: 2 },
+    { id: 11, length: 2 },
+    { id: 4, length: 1 },
+    { id: 1, length: 4 },
+    { id: 8, length: 4 },
+  ];
+  const layout = Array.from({ length: 300 }, (_, i) => cycle[i % cycle.length] as FieldSpec);
+  const recordLength = layout.reduce((n, f) => n + f.length, 0);
+  const data = new Bytes();
+  for (let r = 0; r < 3; r++)
+    for (let i = 0; i < recordLength; i++) data.u8((r * 31 + i * 7) & 0xff);
+  const bytes = ipfixMessage([
+    set(2, ipfixTemplateRecord(DATA_ID, layout)),
+    set(DATA_ID, data.bytes()),
+  ]);
+  const a = decodeIpfix(bytes, inputOf(new TemplateStore(), true));
+  const b = decodeIpfix(bytes, inputOf(new TemplateStore(), false));
+  if (canGenerateCode()) assert.equal(a.sets?.[0]?.count, 3);
+  for (const s of a.sets ?? []) assert.equal(setProducerOf(s, 0), undefined);
+  const fused = new NetflowProducer(new SamplingRates(), 0);
+  const general = new NetflowProducer(new SamplingRates());
+  assertSameRecords(fused.produce(a, PORT), general.produce(b, PORT), 'IPFIX, 300 fields');
+});

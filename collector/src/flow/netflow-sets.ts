@@ -187,9 +187,17 @@ function finishCode(set: ReadonlySet<string>): string {
 
 type Factory = (lifts: readonly Lift[], ...helpers: readonly unknown[]) => SetProducer;
 
+/**
+ * Fields past which a layout keeps the general path: real templates have a few dozen;
+ * one function per record of thousands of fields (a template can declare some 16,000)
+ * would be generated and compiled for nothing.
+ */
+const MAX_FIELDS = 256;
+
 function generate(set: FixedDataSet): SetProducer | undefined {
   const kinds = set.kinds;
   const fields = set.template.fields;
+  if (fields.length > MAX_FIELDS) return undefined;
   let offset = 0;
   let reads = '';
   const values: string[] = [];
