@@ -31,6 +31,8 @@ function exporterOf(ctx: PacketContext, port: number | undefined): ExporterInfo 
   };
 }
 
+const NO_SETS: readonly FixedDataSet[] = [];
+
 /** Records of a layout lifted by the loop before its lifter is generated. */
 const COMPILE_AFTER = 64;
 
@@ -119,26 +121,22 @@ export class NetflowProducer {
 
   produce(res: ExportResult, exporterPort?: number): FlowRecord[] {
     const records = res.records;
-    const sets = res.sets;
+    const sets = res.sets ?? NO_SETS;
     const out: FlowRecord[] = new Array(records.length + unreadSince(res, 0));
     this.decided = undefined;
     this.exporterCtx = undefined;
     // Options first: a packet may carry the sampling rate its own data records use.
     for (const rec of records) if (rec.options) this.learnOptions(rec);
+    // Records and unread sets in wire order: a set goes before the record at its `at`.
     let k = 0;
     let j = 0;
-    for (let i = 0; i < records.length; i++) {
-      if (sets !== undefined) {
-        while (j < sets.length && (sets[j] as FixedDataSet).at === i) {
-          k = this.produceSet(sets[j++] as FixedDataSet, res, exporterPort, out, k);
-        }
-      }
-      const rec = records[i] as DataRecord;
-      out[k++] = this.record(rec, this.exporterFor(rec.ctx, exporterPort), res);
-    }
-    if (sets !== undefined) {
-      while (j < sets.length)
+    for (let i = 0; i <= records.length; i++) {
+      while (j < sets.length && (i === records.length || (sets[j] as FixedDataSet).at === i)) {
         k = this.produceSet(sets[j++] as FixedDataSet, res, exporterPort, out, k);
+      }
+      const rec = records[i];
+      if (rec !== undefined)
+        out[k++] = this.record(rec, this.exporterFor(rec.ctx, exporterPort), res);
     }
     return out;
   }

@@ -15,6 +15,7 @@ import { decodeIpfix } from '../protocol/ipfix/ipfix.js';
 import type { DecodeInput, ExportResult } from '../protocol/netflow/result.js';
 import { decodeNetflowV9 } from '../protocol/netflow/v9.js';
 import { TemplateStore } from '../protocol/templates/store.js';
+import { FlowDecoder } from './decoder.js';
 import { NetflowProducer } from './netflow-producer.js';
 import { setProducerOf } from './netflow-sets.js';
 import type { FlowRecord } from './record.js';
@@ -295,8 +296,7 @@ test('IPFIX data sets read by generated code equal the general path, documents b
   );
 });
 
-test('FlowDecoder gives the same records before and after a layout gets its generated code (64 records)', async () => {
-  const { FlowDecoder } = await import('./decoder.js');
+test('FlowDecoder gives the same records before and after a layout gets its generated code (64 records)', () => {
   const layout: FieldSpec[] = [
     { id: 8, length: 4 },
     { id: 12, length: 4 },

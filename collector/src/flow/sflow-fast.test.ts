@@ -155,6 +155,23 @@ const packetArb = fc.oneof(
 
 const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 
+/** A sampled IPv4 (format 3) or IPv6 (format 4) record: length, protocol, the addresses of `size` bytes, ports, flags and tos. */
+function sampledIpArb(format: number, size: number) {
+  return fc
+    .tuple(u32, u32, bytes(size), bytes(size), fc.array(u32, { minLength: 4, maxLength: 4 }))
+    .map(([len, proto, src, dst, rest]) =>
+      xdr().record(
+        0,
+        format,
+        xdr()
+          .u32(len, proto)
+          .opaque(src)
+          .opaque(dst)
+          .u32(...rest),
+      ),
+    );
+}
+
 const nextHopArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant(xdr().u32(0)) },
   { weight: 3, arbitrary: bytes(4).map((a) => xdr().u32(1).opaque(a)) },
@@ -181,38 +198,8 @@ const recordArb: fc.Arbitrary<Xdr> = fc.oneof(
         xdr().record(0, 2, xdr().u32(len).opaque(src).opaque(dst).u32(type)),
       ),
   },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(u32, u32, bytes(4), bytes(4), fc.array(u32, { minLength: 4, maxLength: 4 }))
-      .map(([len, proto, src, dst, rest]) =>
-        xdr().record(
-          0,
-          3,
-          xdr()
-            .u32(len, proto)
-            .opaque(src)
-            .opaque(dst)
-            .u32(...rest),
-        ),
-      ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc
-      .tuple(u32, u32, bytes(16), bytes(16), fc.array(u32, { minLength: 4, maxLength: 4 }))
-      .map(([len, proto, src, dst, rest]) =>
-        xdr().record(
-          0,
-          4,
-          xdr()
-            .u32(len, proto)
-            .opaque(src)
-            .opaque(dst)
-            .u32(...rest),
-        ),
-      ),
-  },
+  { weight: 2, arbitrary: sampledIpArb(3, 4) },
+  { weight: 2, arbitrary: sampledIpArb(4, 16) },
   {
     weight: 3,
     arbitrary: fc

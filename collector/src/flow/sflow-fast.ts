@@ -2,7 +2,7 @@ import { ipv4ToString, ipv6ToString } from '../protocol/address.js';
 import { createPacketHeaders } from '../protocol/packet/headers.js';
 import { outerAt, parsePacketAt, u32 } from '../protocol/packet/parse.js';
 import { decodeCounterSampleV5, firstLayer, interfaceFormat } from '../protocol/sflow/decode.js';
-import type { ExporterInfo, ExportVersion, FlowRecord } from './record.js';
+import type { ExporterInfo, FlowRecord } from './record.js';
 import type { SamplingRates } from './sampling.js';
 import { type SflowAsPathDoc, SflowGatewayDoc } from './sflow-extra.js';
 import {
@@ -12,7 +12,7 @@ import {
   EXTRA_SWITCH,
   SflowFlowExtra,
 } from './sflow-flow-extra.js';
-import { innerDoc, SflowProducer } from './sflow-producer.js';
+import { innerDoc, SflowProducer, sflowExporter } from './sflow-producer.js';
 import { SflowRecord } from './sflow-record.js';
 
 // The fast lane of sFlow v5: a datagram of flow samples read straight from its bytes
@@ -125,30 +125,7 @@ export class SflowFastLane {
     const uptimeMs = u32(b, p + 8);
     const count = u32(b, p + 12);
     p += 16;
-    // As the general producer's exporterOf makes it (the agent member only when known).
-    const exporter: ExporterInfo =
-      agent !== undefined
-        ? {
-            address,
-            port,
-            protocol: 'sflow',
-            version: 5 as ExportVersion,
-            domain: subAgentId,
-            sequence: sequenceNumber,
-            uptimeMs,
-            exportTimeMs: undefined,
-            agent,
-          }
-        : {
-            address,
-            port,
-            protocol: 'sflow',
-            version: 5 as ExportVersion,
-            domain: subAgentId,
-            sequence: sequenceNumber,
-            uptimeMs,
-            exportTimeMs: undefined,
-          };
+    const exporter = sflowExporter(address, port, 5, subAgentId, sequenceNumber, uptimeMs, agent);
     const out: FlowRecord[] = [];
     for (let i = 0; i < count; i++) {
       if (n - p < 8) return undefined;

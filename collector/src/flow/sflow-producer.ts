@@ -58,17 +58,37 @@ function docValue(v: unknown): unknown {
 }
 
 function exporterOf(dg: SflowDatagram, address: string, port: number | undefined): ExporterInfo {
-  return {
+  return sflowExporter(
     address,
     port,
-    protocol: 'sflow',
-    version: dg.version,
-    domain: dg.subAgentId,
-    sequence: dg.sequenceNumber,
-    uptimeMs: dg.uptimeMs,
-    exportTimeMs: undefined,
-    ...(dg.agentAddress !== undefined ? { agent: dg.agentAddress } : {}),
-  };
+    dg.version,
+    dg.subAgentId,
+    dg.sequenceNumber,
+    dg.uptimeMs,
+    dg.agentAddress,
+  );
+}
+
+/**
+ * The exporter of an sFlow datagram's records (the general path's and the fast lane's):
+ * the `agent` member only when the datagram names one.
+ */
+export function sflowExporter(
+  address: string,
+  port: number | undefined,
+  version: 2 | 4 | 5,
+  subAgentId: number,
+  sequence: number,
+  uptimeMs: number,
+  agent: string | undefined,
+): ExporterInfo {
+  // Two literals rather than a spread: one object per datagram either way.
+  const protocol = 'sflow';
+  const domain = subAgentId;
+  const exportTimeMs = undefined;
+  return agent !== undefined
+    ? { address, port, protocol, version, domain, sequence, uptimeMs, exportTimeMs, agent }
+    : { address, port, protocol, version, domain, sequence, uptimeMs, exportTimeMs };
 }
 
 /** Lifts the decoded packet header (outer headers; the tunnel's inner packet kept aside). */
