@@ -2,23 +2,30 @@
 // same packets, in one run. A benchmark, not a test: it prints figures and judges nothing.
 //
 // (a) records/s: datagram -> normalized FlowRecord (FlowDecoder.decode)
-// (b) records/s: the same plus Elasticsearch bulk lines (action + documentText, the
-//     collector's path), joined into bulk bodies
-// (b') records/s: the same bulk bodies written as bytes into one buffer (writeDocument)
+// (b) records/s: the same plus Elasticsearch bulk lines (action + documentText: a string
+//     per document, as `sluice decode` prints them), joined into bulk bodies
+// (b') records/s: the same bulk bodies written as bytes into one buffer (writeDocument:
+//     the collector's path)
 // (c) bytes allocated per record and peak RSS (child process, see alloc.ts)
 // (d) nfcapd records per CPU-second on the same packets (see nfcapd.ts), and the ratios.
 //
 // This process pins itself (all its threads, GC helpers included) to CPU 0, so its CPU
-// time is one core's; nfcapd runs on CPU 1. Each Sluice figure is the median of REPS timed
-// runs after a warm-up; rates are per CPU-second (process.cpuUsage), wall rate beside it.
+// time is one core's; nfcapd runs on CPU 1. (a) and (b') are measured where the collector
+// does that work, in a worker thread with its decode workers' heap limits
+// (collect/decode-limits.ts); (b), the strings of `sluice decode`, on this main thread
+// with V8's defaults. Each figure is the median of REPS timed runs after a warm-up; rates
+// are per CPU-second (process.cpuUsage), wall rate beside it.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DECODE_WORKER_LIMITS } from '../../collector/src/collect/decode-limits.js';
 import { FlowDecoder } from '../../collector/src/flow/decoder.js';
+import { spawnThread } from '../../collector/src/threads/spawn.js';
 import type { AllocResult } from './alloc.js';
 import { type BenchCase, buildCase, type CaseName } from './cases.js';
 import { exited, installCleanup, outputOf, spawnTracked } from './children.js';
+import type { MeasureJob } from './measure-worker.js';
 import { measureNfcapd, nfcapdVersion, type PeerResult } from './nfcapd.js';
 import { checkCycle, measure, type Rate } from './sluice.js';
 
@@ -61,6 +68,24 @@ function sflowWired(): boolean {
   } catch {
     return false;
   }
+}
+
+type Measured = ReturnType<typeof measure>;
+
+/** Sluice's measurement of one case and mode in a decode worker's thread (measure-worker.ts). */
+function measureInWorker(name: CaseName, mode: MeasureJob['mode']): Promise<Measured> {
+  const job: MeasureJob = { name, mode, seconds: SECONDS, reps: REPS, warmupS: WARMUP_S };
+  const w = spawnThread(import.meta.url, 'measure-worker', {
+    resourceLimits: DECODE_WORKER_LIMITS,
+    workerData: job,
+  });
+  return new Promise((resolve, reject) => {
+    w.once('message', (m: Measured) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
 }
 
 async function allocFor(name: CaseName): Promise<AllocResult | string> {
@@ -130,6 +155,7 @@ async function main(): Promise<void> {
     `node        ${process.version} (V8 ${process.versions.v8}), Sluice pinned to CPU ${allowedCpus()}`,
     `nfdump      ${nfcapd ? `${nfcapd}, nfcapd pinned to CPU ${peerCpu}` : 'not installed'}`,
     `method      ${REPS} runs x ${SECONDS}s after ${WARMUP_S}s warm-up, median; rates per CPU-second`,
+    `            (a), (b'): in a worker thread with the decode workers' heap limits (young generation ${DECODE_WORKER_LIMITS.maxYoungGenerationSizeMb} MB); (b): main thread`,
   ];
   console.log('Sluice decode benchmark');
   console.log(facts.join('\n'));
@@ -149,11 +175,11 @@ async function main(): Promise<void> {
       log(`note: ${c.label}: ${check.records} records per cycle, ${c.expectedPerCycle} sent`);
     }
     log(`${c.label}: Sluice (a) decode ...`);
-    const decode = measure('decode', c.datagrams, SECONDS, REPS, WARMUP_S);
+    const decode = await measureInWorker(name, 'decode');
     log(`${c.label}: Sluice (b) decode + bulk documents ...`);
     const document = measure('document', c.datagrams, SECONDS, REPS, WARMUP_S);
     log(`${c.label}: Sluice (b') decode + bulk body in one buffer ...`);
-    const buffer = measure('buffer', c.datagrams, SECONDS, REPS, WARMUP_S);
+    const buffer = await measureInWorker(name, 'buffer');
     const dataPackets = check.recordsAt.filter((n) => n > 0).length;
     rows.push({
       c,

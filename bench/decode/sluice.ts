@@ -21,9 +21,9 @@ const DOCS_PER_BULK = 1000;
 
 /**
  * One exporter's stream through one decoder, looped. In 'document' mode every record
- * becomes an Elasticsearch bulk pair (action line + `documentText`, the collector's
- * path) appended to the current bulk body, which is joined into one string every
- * DOCS_PER_BULK documents; in 'buffer' mode the same pairs are written as bytes into one
+ * becomes an Elasticsearch bulk pair (action line + `documentText`, the strings `sluice
+ * decode` prints) appended to the current bulk body, which is joined into one string
+ * every DOCS_PER_BULK documents; in 'buffer' mode the same pairs are written as bytes into one
  * reusable buffer (`writeDocument`), which is the body. The id is a counter (a real
  * sink derives a deterministic id, which costs more).
  */

@@ -31,6 +31,7 @@ import {
   startCollector,
 } from './collector-child.js';
 import { cpuSeconds, groupCpuSeconds, resetPeakRss, statusBytes, udpDrops } from './proc.js';
+import { raiseRmemMax, readRmemMax } from './rmem.js';
 import { send } from './sender.js';
 import { buildStream, WARM_UP_EXPORTERS } from './stream.js';
 
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
     'ceiling-records': { type: 'string' },
     build: { type: 'string' },
     'node-flags': { type: 'string' },
+    'rmem-max': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -60,6 +62,9 @@ if (args.help) {
       '                 or source (tsx); default dist when it is newer than every source file,\n' +
       '                 else compiled\n' +
       '  --node-flags   node flags for the collector, space-separated (e.g. --max-old-space-size=192)\n' +
+      '  --rmem-max B   set net.core.rmem_max to B bytes for the run (root; put back at the end),\n' +
+      "                 as a deployment following the collector's receive-buffer warning has it\n" +
+      '                 (e.g. 33554432: the 32 MiB the collector asks for)\n' +
       'SLUICE_TEST_ES_URL=http://... uses that Elasticsearch instead of starting one.\n',
   );
   process.exit(0);
@@ -75,6 +80,17 @@ const BUILD: CollectorBuild =
   args.build === 'dist' || args.build === 'compiled' || args.build === 'source'
     ? args.build
     : freshestBuild();
+function rmemArg(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 4096) {
+    process.stderr.write(`--rmem-max: ${v} is not a byte count (an integer of at least 4096)\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const RMEM_MAX = rmemArg(args['rmem-max']);
+const RMEM_BEFORE = RMEM_MAX === undefined ? undefined : raiseRmemMax(RMEM_MAX);
 const NODE_FLAGS = (args['node-flags'] ?? '').split(' ').filter((f) => f !== '');
 const RECORDS_PER_PACKET = 30;
 const STALL_MS = 180_000;
@@ -342,7 +358,14 @@ async function main(): Promise<void> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    out.push(`kernel      Linux ${release()}`);
+    const rmem = readRmemMax();
+    out.push(
+      `kernel      Linux ${release()}, net.core.rmem_max ${rmem === undefined ? '?' : mib(rmem)}${
+        RMEM_BEFORE === undefined
+          ? ''
+          : ` (set by --rmem-max for this run; ${mib(RMEM_BEFORE)} before)`
+      }`,
+    );
     out.push(
       `node        ${process.version}; collector: ${
         {

@@ -5,6 +5,7 @@ import type { FlowTotalsTable } from '../metrics/flow-tuples.js';
 import type { TemplateSnapshot } from '../protocol/templates/store.js';
 import { spawnThread } from '../threads/spawn.js';
 import { BufferSpares } from './buffer-spares.js';
+import { DECODE_WORKER_LIMITS } from './decode-limits.js';
 import type { DecodeRequest, FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 /** FNV-1a: a stable, cheap spread of exporters over workers. */
@@ -39,13 +40,6 @@ interface Pending {
   worker: number;
 }
 
-/**
- * A worker's garbage is a batch's records, dead once the batch is written: a young
- * generation of 12 MB holds a few batches. Measured with bench/ingest/alone.ts (50,000
- * records/s, Elasticsearch answering after 300 ms): peak RSS 236-243 MiB at 12 MB,
- * 248-261 at 24 MB, 252-274 with V8's default for the thread; the same CPU.
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 12 };
 /**
  * Request buffers kept for reuse, in bytes: a few batches' worth (a batch is about the
  * indexer's read step, 64 KiB, and at most one datagram more).
@@ -94,7 +88,9 @@ export class DecodePool {
   ): DecodePool {
     const pool = new DecodePool(size, onStats);
     for (let i = 0; i < size; i++) {
-      const w = spawnThread(import.meta.url, 'decode-worker', { resourceLimits: WORKER_LIMITS });
+      const w = spawnThread(import.meta.url, 'decode-worker', {
+        resourceLimits: DECODE_WORKER_LIMITS,
+      });
       w.on('message', (msg: FromWorker) => pool.settle(msg));
       w.on('error', (err) => pool.fail(i, new Error(`decode worker ${i} failed: ${err.message}`)));
       w.on('exit', (code) => {
