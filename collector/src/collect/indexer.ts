@@ -236,6 +236,7 @@ export class Indexer {
     if (this.gatherTimer !== undefined) clearTimeout(this.gatherTimer);
     this.wake?.();
     await this.loopDone;
+    this.reader.close();
     await Promise.race([this.sink.flush(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     this.advance();
     return this.safePosition();

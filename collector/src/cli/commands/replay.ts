@@ -131,6 +131,7 @@ export function replayCommand(): Command {
           for (const e of entries) await push(e, instance, e.position);
           progress.update(reader.position - start, docs);
         }
+        reader.close();
         progress.done();
       } else {
         const files = flags.pcap ?? [];

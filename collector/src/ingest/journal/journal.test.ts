@@ -150,3 +150,62 @@ test('checkpoint: atomic write, missing or corrupt reads as none', () => {
   truncateSync(p, 0);
   assert.equal(readCheckpoint(p), undefined);
 });
+
+test('journal reader: one reader follows the writer across rotations, each entry once', () => {
+  // The reader keeps its segment listing and open file between reads: the writer starting
+  // a new segment must still be followed, nothing read twice or skipped.
+  const d = dir();
+  const w = JournalWriter.open(d, { segmentBytes: 600 });
+  const r = new JournalReader(d, 0);
+  const positions: number[] = [];
+  const got: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    positions.push(w.append(dg(i)));
+    if (i % 7 === 0) {
+      w.flush();
+      for (const e of r.read(w.flushedHead, 1 << 30)) got.push(e.position);
+    }
+  }
+  w.flush();
+  for (const e of r.read(w.flushedHead, 1 << 30)) got.push(e.position);
+  assert.ok(listSegments(d).length > 20, 'rotated many times while being read');
+  assert.deepEqual(got, positions);
+  assert.equal(r.position, w.flushedHead);
+  assert.deepEqual(r.stats, { corrupt: 0, missing: 0 });
+  r.close();
+  w.close();
+});
+
+test('journal reader: segments deleted under a reader are counted missing, reading goes on', () => {
+  const d = dir();
+  const w = JournalWriter.open(d, { segmentBytes: 1_000 });
+  for (let i = 0; i < 100; i++) w.append(dg(i));
+  w.flush();
+  const segs = listSegments(d);
+  const r = new JournalReader(d, 0);
+  // Part of the first segment: the reader has it open and its listing cached.
+  const first = r.read(w.flushedHead, 200);
+  assert.ok(first.length > 0);
+  const inFirst = (segs[1]?.start as number) - r.position;
+  // Retention (past its hard ceiling) deletes the first three segments, unread data too.
+  enforceRetention(
+    d,
+    { maxBytes: 1, maxAgeMs: 1e12, hardMaxBytes: 1 },
+    0,
+    segs[3]?.start as number,
+  );
+  assert.equal(listSegments(d)[0]?.start, segs[3]?.start);
+  const rest = r.read(w.flushedHead, 1 << 30);
+  // The open first segment is still read to its end; the two deleted after it are missing.
+  const missing = (segs[3]?.start as number) - (segs[1]?.start as number);
+  assert.equal(r.stats.missing, missing);
+  const fromFirst = rest.filter((e) => e.position < (segs[1]?.start as number));
+  assert.equal(
+    fromFirst.reduce((a, e) => a + e.size, 0),
+    inFirst,
+  );
+  assert.equal(rest.at(-1)?.exporterPort, dg(99).exporterPort, 'later segments still read');
+  assert.equal(r.position, w.flushedHead);
+  r.close();
+  w.close();
+});
