@@ -11,7 +11,8 @@ import type { ResourceLimits } from 'node:worker_threads';
  * writing documents in a worker with these limits (bench/decode, one core, six
  * alternating runs of 3 s, 2026-11-30): NetFlow v9 826-880k records/s at 3 MB against
  * 759-866k at 12 MB and 716-772k at V8's default; no case slower. Decoding alone (no
- * documents, which the collector never does) is about 7 % slower with it. Peak RSS at
- * 50,000 records/s was 236-243 MiB at 12 MB, 248-261 at 24 MB (bench/ingest/alone.ts).
+ * documents, which the collector never does) is about 7 % slower with it. The
+ * collector's peak RSS at 50,000 records/s (bench/ingest/alone.ts, alternating runs):
+ * 207-214 MiB at 3 MB, 207-211 at 12 MB, the size before.
  */
 export const DECODE_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 3 };
