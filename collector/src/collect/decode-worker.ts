@@ -16,7 +16,9 @@ import type {
 } from './messages.js';
 import { ReplyBuffers } from './reply-buffers.js';
 
-let decoder = new FlowDecoder();
+// Each datagram's records are written and counted before the next is decoded: they are
+// recycled (FlowDecoderOptions.recycleRecords).
+let decoder = new FlowDecoder({ recycleRecords: true });
 let instance = '';
 
 /**
@@ -110,6 +112,7 @@ port.on('message', (msg: ToWorker) => {
         const i = msg.init;
         instance = i.instance;
         decoder = new FlowDecoder({
+          recycleRecords: true,
           templateLimits: {
             maxTemplatesPerExporter: i.templateLimits.maxTemplatesPerExporter,
             maxPendingBytesPerExporter: i.templateLimits.maxPendingBytesPerExporter,

@@ -60,6 +60,14 @@ export interface FlowDecoderOptions {
   sampling?: SamplingConfig;
   /** Exporters tracked in statistics; beyond this their datagrams still decode. */
   maxExporterStats?: number;
+  /**
+   * The flow records a decode() returns may be the objects of earlier calls, reset and
+   * made again, so that they are valid only until the next decode(): for a caller done
+   * with each datagram's records before it decodes the next (the decode worker), which
+   * saves allocating a record and its values array per flow (NetflowProducer's
+   * `recycle`). Off by default: records then live as long as anyone holds them.
+   */
+  recycleRecords?: boolean;
 }
 
 /**
@@ -87,7 +95,7 @@ export class FlowDecoder {
   constructor(opts: FlowDecoderOptions = {}) {
     this.templates = new TemplateStore(opts.templateLimits);
     const rates = new SamplingRates(opts.sampling);
-    this.producer = new NetflowProducer(rates);
+    this.producer = new NetflowProducer(rates, undefined, opts.recycleRecords === true);
     this.sflow = new SflowProducer(rates);
     this.sflowFast = new SflowFastLane(rates);
     this.maxExporterStats = opts.maxExporterStats ?? 10_000;

@@ -124,7 +124,10 @@ test('v1/v5/v7 records made straight from the bytes equal the general path, docu
     fc.property(fc.array(packetArb, { minLength: 1, maxLength: 8 }), samplingArb, (packets, s) => {
       // One decoder across the packets, so the document writer's generated per-layout
       // code (after 64 records of a layout) serves later records too.
+      // And one that recycles its records (as the decode worker's), each packet's
+      // checked before the next is decoded.
       const decoder = new FlowDecoder({ sampling: s });
+      const recycling = new FlowDecoder({ sampling: s, recycleRecords: true });
       for (const [p, facts] of packets.entries()) {
         const bytes = packetBytes(facts);
         const out = decoder.decode(datagram(bytes));
@@ -134,6 +137,13 @@ test('v1/v5/v7 records made straight from the bytes equal the general path, docu
         for (const [i, r] of out.records.entries()) {
           const where = `v${facts.version} packet ${p} record ${i}`;
           assertSameNetflowRecord(r, want[i] as FlowRecord, where);
+        }
+        const again = recycling.decode(datagram(bytes)).records;
+        const reference = general(bytes, s);
+        assert.equal(again.length, reference.length, `packet ${p}, recycled`);
+        for (const [i, r] of again.entries()) {
+          const where = `v${facts.version} packet ${p} record ${i}, recycled`;
+          assertSameNetflowRecord(r, reference[i] as FlowRecord, where);
         }
       }
     }),

@@ -13,6 +13,7 @@ import type { PacketContext, RecordLayout } from '../protocol/templates/types.js
 import { A, actionOf, STORES } from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord, SamplingSource } from './record.js';
+import { type RecordPool, takeRecordCode } from './record-pool.js';
 import { fromUptime } from './uptime.js';
 
 /** Makes the records of `count` fixed-layout records from `start` on into `out[0..count)`. */
@@ -26,6 +27,7 @@ export type FixedProducer = (
   samplingRate: number | undefined,
   samplingSource: SamplingSource | undefined,
   out: FlowRecord[],
+  host: RecordPool,
 ) => void;
 
 /**
@@ -122,13 +124,14 @@ function compileFixedProducer(layout: FixedLayout): FixedProducer | undefined {
   const reads = layout.slots
     .map((s, i) => `const v${i} = ${slotExpression(s.kind, `base + ${s.offset}`)};\n`)
     .join('');
-  const values = layout.slots.map((_, i) => `v${i}`).join(', ');
+  const values = layout.slots.map((_, i) => `v${i}`);
   const code = `
-    return function produceFixed(buf, view, start, count, ctx, exporter, rate, source, out) {
+    return function produceFixed(buf, view, start, count, ctx, exporter, rate, source, out, host) {
       const receivedMs = ctx.receivedMs;
+      const pool = host.pool;
       for (let i = 0, base = start; i < count; i++, base += ${layout.record}) {
         ${reads}
-        const r = new NetflowRecord('flow', exporter, receivedMs, layout, [${values}]);
+        ${takeRecordCode(values)}
         ${members}
         r.samplingRate = rate;
         r.samplingSource = source;

@@ -81,15 +81,31 @@ export class NetflowProducer {
   /** The packet whose exporter `exporter` is (exporterFor). */
   private exporterCtx: PacketContext | undefined = undefined;
   private exporter: ExporterInfo | undefined = undefined;
+  /**
+   * Records the generated set producers made, kept to be made again by the next
+   * produce() (see `recycle`), and how many of them the current one has used; read and
+   * written by the generated code (netflow-sets.ts).
+   */
+  readonly pool: NetflowRecord[] | undefined;
+  pooled = 0;
 
   /**
    * @param compileSetsAfter records of a layout made by the general path before its
    *   data sets are read by generated code (netflow-sets.ts); tests set 0.
+   * @param recycle the records of one produce() are made again (the same objects, every
+   *   member reset) by the next one, for a caller done with them by then (the decode
+   *   worker writes each datagram's documents before it decodes the next). Why: a new
+   *   record and values array per flow, dead a datagram later, were the largest
+   *   allocation of the indexing path, and writing fresh memory cost more than
+   *   resetting members in place (bench/README.md). At most MAX_POOLED are kept.
    */
   constructor(
     private readonly sampling: SamplingRates,
     private readonly compileSetsAfter?: number,
-  ) {}
+    recycle = false,
+  ) {
+    this.pool = recycle ? [] : undefined;
+  }
 
   private decide(
     exporter: string,
@@ -123,6 +139,7 @@ export class NetflowProducer {
     const records = res.records;
     const sets = res.sets ?? NO_SETS;
     const out: FlowRecord[] = new Array(records.length + unreadSince(res, 0));
+    this.pooled = 0;
     this.decided = undefined;
     this.exporterCtx = undefined;
     // Options first: a packet may carry the sampling rate its own data records use.
@@ -198,7 +215,19 @@ export class NetflowProducer {
       'header',
     );
     const exporter = exporterOf(ctx, exporterPort);
-    fixed(buf, view, layout.header, p.count, ctx, exporter, decision.rate, decision.source, out);
+    this.pooled = 0;
+    fixed(
+      buf,
+      view,
+      layout.header,
+      p.count,
+      ctx,
+      exporter,
+      decision.rate,
+      decision.source,
+      out,
+      this,
+    );
     return out;
   }
 

@@ -91,3 +91,23 @@ test('fields are the decoded values with their elements; setting fields drops th
   assert.equal(r.layout, undefined);
   assert.equal(r.values, undefined);
 });
+
+test('recycle resets every member a new record starts without', () => {
+  // Every own member (a member added later included) set to something, then recycled:
+  // what a new record has must come back, so a recycled record carries nothing over.
+  const fresh = empty();
+  const r = empty();
+  for (const key of Object.keys(r)) (r as unknown as Record<string, unknown>)[key] = 'stale';
+  r.values = [1, 2, 3];
+  const layout = { infos: [], ipv4: new Uint8Array(0) };
+  const other: ExporterInfo = { ...exporter, address: '192.0.2.9' };
+  r.recycle('flow', other, 5, layout);
+  for (const key of Object.keys(fresh)) {
+    const got = (r as unknown as Record<string, unknown>)[key];
+    if (key === 'values') assert.deepEqual(got, [1, 2, 3], 'values are left to the caller');
+    else if (key === 'exporter') assert.equal(got, other);
+    else if (key === 'receivedMs') assert.equal(got, 5);
+    else if (key === 'layout') assert.equal(got, layout);
+    else assert.equal(got, (fresh as unknown as Record<string, unknown>)[key], key);
+  }
+});

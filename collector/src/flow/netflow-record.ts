@@ -69,6 +69,59 @@ export class NetflowRecord implements FlowRecord {
     this.values = values;
   }
 
+  /**
+   * Makes this record a new one, for the generated set producers of a NetflowProducer
+   * that recycles its records (netflow-sets.ts): every member back to undefined, the
+   * kind, exporter, arrival and layout set. The values are left for the caller, which
+   * overwrites them.
+   */
+  recycle(
+    kind: RecordKind,
+    exporter: ExporterInfo,
+    receivedMs: number,
+    layout: RecordLayout,
+  ): void {
+    this.kind = kind;
+    this.exporter = exporter;
+    this.receivedMs = receivedMs;
+    this.layout = layout;
+    this.startMs = undefined;
+    this.endMs = undefined;
+    this.srcPort = undefined;
+    this.dstPort = undefined;
+    this.protocol = undefined;
+    this.ipVersion = undefined;
+    this.bytes = undefined;
+    this.packets = undefined;
+    this.reverseBytes = undefined;
+    this.reversePackets = undefined;
+    this.srcMac = undefined;
+    this.dstMac = undefined;
+    this.vlan = undefined;
+    this.innerVlan = undefined;
+    this.inInterface = undefined;
+    this.outInterface = undefined;
+    this.srcAs = undefined;
+    this.dstAs = undefined;
+    this.srcMask = undefined;
+    this.dstMask = undefined;
+    this.tcpFlags = undefined;
+    this.tos = undefined;
+    this.icmpType = undefined;
+    this.icmpCode = undefined;
+    this.direction = undefined;
+    this.samplingRate = undefined;
+    this.samplingSource = undefined;
+    this.extra = undefined;
+    this.srcIpv4 = undefined;
+    this.dstIpv4 = undefined;
+    this.nextHopIpv4 = undefined;
+    this.srcText = undefined;
+    this.dstText = undefined;
+    this.nextHopText = undefined;
+    this.ownFields = undefined;
+  }
+
   get fields(): readonly FlowField[] {
     // Until fields are set, layout and values are (the setter drops them).
     this.ownFields ??= fieldsOf(this.layout as RecordLayout, this.values as readonly FieldValue[]);

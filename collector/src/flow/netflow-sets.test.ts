@@ -20,6 +20,7 @@ import { NetflowProducer } from './netflow-producer.js';
 import { setProducerOf } from './netflow-sets.js';
 import type { FlowRecord } from './record.js';
 import { assertSameNetflowRecord, canGenerateCode } from './record-members.test-helpers.js';
+import { MAX_POOLED } from './record-pool.js';
 import { type SamplingConfig, SamplingRates } from './sampling.js';
 
 // Data sets of fixed-length templates read straight into flow records by generated code
@@ -257,6 +258,13 @@ function runCase(
   // The fused producer generates a layout's code at its first set (0 records before).
   const fused = new NetflowProducer(new SamplingRates(sampling), 0);
   const general = new NetflowProducer(new SamplingRates(sampling));
+  // A producer that recycles its records: each packet's are checked before the next,
+  // against records of a general producer of their own (a comparison fills the lazy
+  // members of the records it reads).
+  const recycledStore = new TemplateStore();
+  const recycling = new NetflowProducer(new SamplingRates(sampling), 0, true);
+  const referenceStore = new TemplateStore();
+  const reference = new NetflowProducer(new SamplingRates(sampling));
   for (let p = 0; p < c.packets.length; p++) {
     const sets = packetSets(c, p, ipfix);
     const bytes = ipfix
@@ -279,6 +287,9 @@ function runCase(
     for (const s of a.sets ?? []) assert.ok(setProducerOf(s, 0), `packet ${p}: code`);
     const where = `${ipfix ? 'IPFIX' : 'v9'} packet ${p}`;
     assertSameRecords(fused.produce(a, PORT), general.produce(b, PORT), where);
+    const again = recycling.produce(decode(bytes, inputOf(recycledStore, true)), PORT);
+    const want = reference.produce(decode(bytes, inputOf(referenceStore, false)), PORT);
+    assertSameRecords(again, want, `${where}, recycled`);
   }
 }
 
@@ -329,6 +340,87 @@ test('FlowDecoder gives the same records before and after a layout gets its gene
     const want = general.produce(decodeIpfix(bytes, inputOf(generalStore, false)), PORT);
     assert.equal(want.length, 10);
     assertSameRecords(out.records, want, `packet ${p}`);
+  }
+});
+
+test('a recycling producer makes the records of one produce() again in the next, at most MAX_POOLED', () => {
+  // Records of every kind of content in turn (ICMP or not, times or none, addresses or
+  // not) through the same objects: nothing of a record's last use may remain.
+  const layouts: FieldSpec[][] = [
+    [
+      { id: 8, length: 4 },
+      { id: 12, length: 4 },
+      { id: 4, length: 1 },
+      { id: 11, length: 2 },
+      { id: 2, length: 4 },
+      { id: 153, length: 8 },
+    ],
+    [
+      { id: 4, length: 1 },
+      { id: 1, length: 4 },
+    ],
+  ];
+  const store = new TemplateStore();
+  const generalStore = new TemplateStore();
+  const recycling = new NetflowProducer(new SamplingRates(), 0, true);
+  const general = new NetflowProducer(new SamplingRates());
+  const kept: FlowRecord[][] = [];
+  for (let p = 0; p < 6; p++) {
+    const layout = layouts[p % 2] as FieldSpec[];
+    const id = DATA_ID + (p % 2);
+    const rows = p === 4 ? MAX_POOLED + 5 : 20 + p;
+    const data = new Bytes();
+    for (let i = 0; i < rows; i++) {
+      for (const f of layout) {
+        if (f.id === 4) data.u8(i % 3 === 0 ? 1 : 6);
+        else if (f.id === 153) data.u64(1_700_000_000_000n + BigInt(i * p));
+        else if (f.length === 4) data.u32(0x0a000000 + i * 7 + p);
+        else if (f.length === 2) data.u16(0x0300 + i);
+        else data.u8(i);
+      }
+    }
+    const sets = [set(2, ipfixTemplateRecord(id, layout)), set(id, data.bytes())];
+    const bytes = ipfixMessage(sets, { sequence: p * 2000 });
+    const got = recycling.produce(decodeIpfix(bytes, inputOf(store, true)), PORT);
+    const want = general.produce(decodeIpfix(bytes, inputOf(generalStore, false)), PORT);
+    assertSameRecords(got, want, `packet ${p}`);
+    kept.push(got);
+  }
+  const [first, second] = kept as [FlowRecord[], FlowRecord[]];
+  if (canGenerateCode()) {
+    // The second packet's records are the first one's objects, made again.
+    assert.equal(second[0], first[0]);
+    assert.equal(second[19], first[19]);
+    // A datagram beyond the bound: the pool's records, then new ones, none kept after.
+    const big = kept[4] as FlowRecord[];
+    assert.equal(big[0], first[0]);
+    const last = kept[5] as FlowRecord[];
+    assert.notEqual(big[MAX_POOLED], undefined);
+    assert.ok(!last.includes(big[MAX_POOLED] as FlowRecord), 'records past the bound are not kept');
+  }
+});
+
+test('without recycling, no record of one produce() is made again by the next', () => {
+  const layout: FieldSpec[] = [
+    { id: 8, length: 4 },
+    { id: 2, length: 4 },
+  ];
+  const store = new TemplateStore();
+  const producer = new NetflowProducer(new SamplingRates(), 0);
+  const seen = new Set<FlowRecord>();
+  for (let p = 0; p < 3; p++) {
+    const data = new Bytes();
+    for (let i = 0; i < 10; i++) data.u32(0x0a000000 + i).u32(p * 10 + i);
+    const sets = [set(2, ipfixTemplateRecord(DATA_ID, layout)), set(DATA_ID, data.bytes())];
+    const records = producer.produce(
+      decodeIpfix(ipfixMessage(sets, { sequence: p * 10 }), inputOf(store, true)),
+      PORT,
+    );
+    assert.equal(records.length, 10);
+    for (const r of records) {
+      assert.ok(!seen.has(r));
+      seen.add(r);
+    }
   }
 });
 

@@ -42,11 +42,15 @@ import {
 } from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
 import type { ExporterInfo, FlowRecord } from './record.js';
+import { type RecordPool, takeRecordCode } from './record-pool.js';
 import type { SamplingDecision } from './sampling.js';
 import { fromUptime } from './uptime.js';
 
-/** What the generated code needs of the producer: its lift state and sampling decisions. */
-export interface SetProducerHost {
+/**
+ * What the generated code needs of the producer: its lift state, sampling decisions and
+ * the records it recycles (RecordPool).
+ */
+export interface SetProducerHost extends RecordPool {
   readonly state: LiftState;
   decideFlow(
     ctx: PacketContext,
@@ -220,10 +224,11 @@ function generate(set: FixedDataSet): SetProducer | undefined {
       const infos = layout.infos;
       const receivedMs = ctx.receivedMs;
       const st = host.state;
+      const pool = host.pool;
       ${perRecord ? '' : `const d = ${decide};`}
       for (let i = 0, p = 0; i < count; i++, p += ${offset}) {
         ${reads}
-        const r = new NetflowRecord('flow', exporter, receivedMs, layout, [${values.join(', ')}]);
+        ${takeRecordCode(values)}
         ${locals}
         ${lift.code}
         ${finishCode(lift.set)}
