@@ -18,19 +18,22 @@ export interface RecordPool {
 
 /**
  * Generated statements that declare `r`, a flow record of `layout` whose values are the
- * expressions `values`: the pool's next record made again (its values array refilled
- * when it has their number, else a new one), or a new record, kept in the pool while it
- * has room. In scope: host (RecordPool), pool (host.pool), exporter, receivedMs,
- * layout, NetflowRecord.
+ * expressions `values`: the pool's next record made again, or a new record, kept in the
+ * pool while it has room. The values array is refilled only when the record last had
+ * the same layout: another layout's array may hold other kinds of values (text, bytes),
+ * and storing numbers over them changes the array's kind in V8, which throws the
+ * optimized code of every reader of it away (a capture of several templates decoded at
+ * a third of its rate that way). In scope: host (RecordPool), pool (host.pool),
+ * exporter, receivedMs, layout, NetflowRecord.
  */
 export function takeRecordCode(values: readonly string[]): string {
   const list = values.join(', ');
   return `let r = pool !== undefined && host.pooled < pool.length ? pool[host.pooled] : undefined;
         if (r !== undefined) {
           host.pooled++;
+          const vs = r.layout === layout ? r.values : undefined;
           r.recycle('flow', exporter, receivedMs, layout);
-          const vs = r.values;
-          if (vs !== undefined && vs.length === ${values.length}) {
+          if (vs !== undefined) {
             ${values.map((v, i) => `vs[${i}] = ${v};`).join(' ')}
           } else r.values = [${list}];
         } else {
