@@ -12,6 +12,7 @@ import { type FixedLayout, slotExpression } from '../protocol/netflow/legacy.js'
 import type { PacketContext, RecordLayout } from '../protocol/templates/types.js';
 import { A, actionOf, STORES } from './netflow-lift.js';
 import { NetflowRecord } from './netflow-record.js';
+import { ADDRESS_OF, FIRST_IPV4, finishCode } from './netflow-sets.js';
 import type { ExporterInfo, FlowRecord, SamplingSource } from './record.js';
 import { type RecordPool, takeRecordCode } from './record-pool.js';
 import { fromUptime } from './uptime.js';
@@ -53,13 +54,6 @@ const PLAIN = new Set<number>([
   A.dstMask,
 ]);
 
-/** What an IPv4 address action does with the number (liftIpv4, for the first such field). */
-const ADDRESSES = new Map<number, string>([
-  [A.src4, 'r.srcIpv4 = $; r.ipVersion = 4;'],
-  [A.dst4, 'r.dstIpv4 = $; r.ipVersion = 4;'],
-  [A.nextHop, 'r.nextHopIpv4 = $;'],
-]);
-
 type Factory = (
   layout: RecordLayout,
   netflowRecord: typeof NetflowRecord,
@@ -74,44 +68,35 @@ type Factory = (
 function memberStatements(layout: FixedLayout): string | undefined {
   let code = '';
   const seen = new Set<number>();
-  let startUp: string | undefined;
-  let endUp: string | undefined;
-  let protocol: string | undefined;
-  let dstPort: string | undefined;
+  // The uptime stamps, as the set producers keep them: lift state members as locals,
+  // resolved with the ICMP rule by finishLift's generated rules.
+  const times = new Set<string>();
   for (const [i, slot] of layout.slots.entries()) {
     const action = actionOf(slot.info);
     if (action === A.skip) continue;
     if (seen.has(action)) return undefined;
     seen.add(action);
     const v = `v${i}`;
-    const address = ADDRESSES.get(action);
+    const address = action === A.src6 || action === A.dst6 ? undefined : ADDRESS_OF.get(action);
     if (address !== undefined) {
       // An address field read as text would take the text lift.
       if (slot.kind !== 'ip') return undefined;
-      code += `${address.replace('$', v)}\n`;
+      code += `${FIRST_IPV4[address].replace('$', v)}\n`;
     } else if (slot.kind === 'ip') {
       return undefined;
     } else if (PLAIN.has(action)) {
       code += `${STORES.get(action)} = ${v};\n`;
-      if (action === A.protocol) protocol = v;
-      if (action === A.dstPort) dstPort = v;
-    } else if (action === A.startUp) {
-      startUp = v;
-    } else if (action === A.endUp) {
-      endUp = v;
+    } else if (action === A.startUp || action === A.endUp) {
+      const member = action === A.startUp ? 'startUp' : 'endUp';
+      times.add(member);
+      code += `const s_${member} = ${v};\n`;
     } else {
       return undefined;
     }
   }
   // After the lift, as NetflowProducer.record: times from the uptime stamps, then ICMP
   // type and code from the destination port (v1/v5/v7 have no type/code field).
-  if (startUp !== undefined) code += `r.startMs = fromUptime(ctx, ${startUp});\n`;
-  if (endUp !== undefined) code += `r.endMs = fromUptime(ctx, ${endUp});\n`;
-  if (protocol !== undefined && dstPort !== undefined) {
-    code += `if (${protocol} === 1 || ${protocol} === 58) {\n`;
-    code += `  r.icmpType = ${dstPort} >>> 8;\n  r.icmpCode = ${dstPort} & 0xff;\n}\n`;
-  }
-  return code;
+  return code + finishCode(times);
 }
 
 /**

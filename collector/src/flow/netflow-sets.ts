@@ -77,7 +77,7 @@ export type SetProducer = (
 const COMPILE_AFTER = 64;
 
 /** The address each address action sets (the record member that liftIpv4 / LIFTS test). */
-const ADDRESS_OF = new Map<number, 'src' | 'dst' | 'nextHop'>([
+export const ADDRESS_OF = new Map<number, 'src' | 'dst' | 'nextHop'>([
   [A.src4, 'src'],
   [A.src6, 'src'],
   [A.dst4, 'dst'],
@@ -86,7 +86,7 @@ const ADDRESS_OF = new Map<number, 'src' | 'dst' | 'nextHop'>([
 ]);
 
 /** liftIpv4 on a record none of whose fields has set this address yet. */
-const FIRST_IPV4: Record<'src' | 'dst' | 'nextHop', string> = {
+export const FIRST_IPV4: Record<'src' | 'dst' | 'nextHop', string> = {
   src: 'r.srcIpv4 = $; r.ipVersion = 4;',
   dst: 'r.dstIpv4 = $; r.ipVersion = 4;',
   nextHop: 'r.nextHopIpv4 = $;',
@@ -161,8 +161,11 @@ const TIMES: readonly (readonly [string, 'startMs' | 'endMs', string])[] = [
   ['endDeltaUs', 'endMs', 'ctx.exportTimeMs - $ / 1000'],
 ];
 
-/** finishLift's rules for the lift state's members a layout sets (the others are undefined). */
-function finishCode(set: ReadonlySet<string>): string {
+/**
+ * finishLift's rules for the lift state's members a layout sets (locals `s_<member>`; the
+ * others are undefined). Also the v1/v5/v7 producers' (netflow-fixed.ts).
+ */
+export function finishCode(set: ReadonlySet<string>): string {
   let code = '';
   if (set.has('totalBytes')) code += 'r.bytes ??= s_totalBytes;\n';
   if (set.has('totalPackets')) code += 'r.packets ??= s_totalPackets;\n';
