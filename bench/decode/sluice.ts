@@ -1,20 +1,15 @@
 // Sluice's side of the benchmark: the decode loop (a), the decode + bulk-document loop
 // (b), and (b') the same bulk bodies written as bytes into one buffer, run in-process on
 // the calling thread.
+import { BulkLineWriter } from '../../collector/src/collect/bulk-lines.js';
 import { type Datagram, FlowDecoder } from '../../collector/src/flow/decoder.js';
-import { documentText, writeDocument } from '../../collector/src/flow/document.js';
-import {
-  JsonOut,
-  Text,
-  writeByte,
-  writeNumberText,
-  writeText,
-} from '../../collector/src/flow/json-out.js';
+import { documentText } from '../../collector/src/flow/document.js';
+import { JsonOut } from '../../collector/src/flow/json-out.js';
 
 export type Mode = 'decode' | 'document' | 'buffer';
 
-const ACTION_HEAD = new Text('{"create":{"_id":"');
-const ACTION_TAIL = new Text('"}}\n');
+/** A collector instance id (8 hex digits, collect/collector.ts) for (b')'s document ids. */
+const ID_PREFIX = '5a1ce0b2';
 
 /** Documents per bulk body, about what a bulk sink sends in one request. */
 const DOCS_PER_BULK = 1000;
@@ -23,9 +18,10 @@ const DOCS_PER_BULK = 1000;
  * One exporter's stream through one decoder, looped. In 'document' mode every record
  * becomes an Elasticsearch bulk pair (action line + `documentText`, the strings `sluice
  * decode` prints) appended to the current bulk body, which is joined into one string
- * every DOCS_PER_BULK documents; in 'buffer' mode the same pairs are written as bytes into one
- * reusable buffer (`writeDocument`), which is the body. The id is a counter (a real
- * sink derives a deterministic id, which costs more).
+ * every DOCS_PER_BULK documents, with a counter for the id; in 'buffer' mode each
+ * datagram's pairs are written as bytes into one reusable buffer, which is the body, by
+ * the decode workers' writer (BulkLineWriter: the deterministic ids of the journal
+ * position and record index, the Community IDs hashed four at a time).
  */
 export class Workload {
   private readonly decoder: FlowDecoder;
@@ -33,6 +29,7 @@ export class Workload {
   private id = 0;
   private lines: string[] = [];
   private readonly out = new JsonOut(4 << 20);
+  private readonly bulk = new BulkLineWriter(this.out);
   private docsInBody = 0;
   /** Bulk body characters produced so far; also keeps the work observable. */
   bodyChars = 0;
@@ -64,16 +61,10 @@ export class Workload {
           if (++this.docsInBody === DOCS_PER_BULK) this.flush();
         }
       } else if (this.mode === 'buffer') {
-        const body = this.out;
-        for (const r of out.records) {
-          this.id += 1;
-          writeText(body, ACTION_HEAD);
-          writeNumberText(body, this.id);
-          writeText(body, ACTION_TAIL);
-          writeDocument(body, r);
-          writeByte(body, 0x0a);
-          if (++this.docsInBody === DOCS_PER_BULK) this.flush();
-        }
+        // The decode worker's writer: ids from the datagram's position and record index.
+        this.bulk.datagram(out.records, ID_PREFIX, this.id++);
+        this.docsInBody += out.records.length;
+        if (this.docsInBody >= DOCS_PER_BULK) this.flush();
       }
     }
     return records;
@@ -86,6 +77,7 @@ export class Workload {
       // The body is the buffer's first `pos` bytes, ready for a request as it is.
       this.bodyChars += this.out.buf.subarray(0, this.out.pos).length;
       this.out.reset();
+      this.bulk.begin();
     } else {
       const body = `${this.lines.join('\n')}\n`;
       this.bodyChars += body.length;

@@ -1,6 +1,7 @@
 import { parseIp } from '../protocol/address.js';
 import type { JsonOut } from './json-out.js';
-import { SHA1_WORDS, sha1Base64Into, sha1Base64Words } from './sha1.js';
+import { digestBase64At, SHA1_WORDS, sha1Base64Into, sha1Base64Words } from './sha1.js';
+import { MAX_GROUPS, OUTPUT_AT, sha1x4 } from './sha1x4.js';
 
 // Community ID v1 (corelight/community-id-spec): SHA-1 over seed, the ordered endpoint
 // addresses, protocol, a zero pad byte and the ordered ports, base64, prefixed "1:".
@@ -293,7 +294,15 @@ export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
  * SHA-1 block's words (SHA1_WORDS): what hashInput makes, without the bytes. Returns
  * false when the tuple makes none.
  */
-function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number): boolean {
+function ipv4Words(
+  f: CommunityIdInput,
+  src: number,
+  dst: number,
+  seed: number,
+  w: Int32Array,
+  at: number,
+  stride: number,
+): boolean {
   const protocol = f.protocol;
   if (!portsOf(f)) return false;
   const { sport, dport, oneWay } = PORTS;
@@ -306,22 +315,22 @@ function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number):
   const first = swap ? b4 : a4;
   const second = swap ? a4 : b4;
   // seed(2) first(4) second(4) protocol pad [ports(4)], the 0x80 marker, the bit length.
-  const w = SHA1_WORDS;
-  w[0] = ((seed & 0xffff) << 16) | (first >>> 16);
-  w[1] = (first << 16) | (second >>> 16);
-  w[2] = (second << 16) | ((protocol & 0xff) << 8);
+  w[at] = ((seed & 0xffff) << 16) | (first >>> 16);
+  w[at + stride] = (first << 16) | (second >>> 16);
+  w[at + 2 * stride] = (second << 16) | ((protocol & 0xff) << 8);
   if (sport !== undefined && dport !== undefined) {
     const a = swap ? dport : sport;
     const b = swap ? sport : dport;
-    w[3] = ((a & 0xffff) << 16) | (b & 0xffff);
-    w[4] = 0x80000000 | 0;
-    w[15] = 128;
+    w[at + 3 * stride] = ((a & 0xffff) << 16) | (b & 0xffff);
+    w[at + 4 * stride] = 0x80000000 | 0;
+    w[at + 15 * stride] = 128;
   } else {
-    w[3] = 0x80000000 | 0;
-    w[4] = 0;
-    w[15] = 96;
+    w[at + 3 * stride] = 0x80000000 | 0;
+    w[at + 4 * stride] = 0;
+    w[at + 15 * stride] = 96;
   }
-  for (let i = 5; i < 15; i++) w[i] = 0;
+  // Words 5 to 14 are zero, which the caller sees to (the SIMD memory never holds
+  // anything else there; SHA1_WORDS is shared with sha1Base64Into).
   return true;
 }
 
@@ -330,11 +339,26 @@ function ipv4Words(f: CommunityIdInput, src: number, dst: number, seed: number):
  * nothing written, when the tuple cannot make one.
  */
 export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boolean {
+  if (aheadNext < aheadCount && ahead[aheadNext] === f && seed === aheadSeed) {
+    // Worked out ahead: its 32 bytes of text as four 8-byte chunks (ASCII: none a NaN).
+    o.reserve(32);
+    const view = o.view;
+    const p = o.pos;
+    const c = aheadNext * 4;
+    view.setFloat64(p, aheadChunks[c] as number, true);
+    view.setFloat64(p + 8, aheadChunks[c + 1] as number, true);
+    view.setFloat64(p + 16, aheadChunks[c + 2] as number, true);
+    view.setFloat64(p + 24, aheadChunks[c + 3] as number, true);
+    o.pos = p + 32;
+    aheadNext++;
+    return true;
+  }
   const src = f.srcIpv4;
   const dst = f.dstIpv4;
   let n = 0;
   if (src !== undefined && dst !== undefined) {
-    if (!ipv4Words(f, src, dst, seed)) return false;
+    if (!ipv4Words(f, src, dst, seed, SHA1_WORDS, 0, 1)) return false;
+    for (let i = 5; i < 15; i++) SHA1_WORDS[i] = 0;
   } else {
     n = hashInput(f, seed);
     if (n === 0) return false;
@@ -350,4 +374,89 @@ export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boo
   b[p + 31] = 0x22;
   o.pos = p + 32;
   return true;
+}
+
+// Community IDs worked out ahead for a run of flows (a datagram's records, before their
+// documents are written), their SHA-1 blocks hashed four at a time (sha1x4.ts) instead
+// of one by one. writeCommunityId takes a text when the flow it is given is the next one
+// worked out, by identity; any other flow (addresses not both IPv4 numbers, written out
+// of order or twice) is hashed on its own, so a mismatch costs time, never a wrong ID.
+// communityIdsDone forgets them: records are recycled, and a record object of a later
+// datagram may be one of these with other contents.
+
+/** The flows worked out, in order; their texts (`"1:<base64>"`, 32 bytes each). */
+const ahead: CommunityIdInput[] = [];
+let aheadBytes = new Uint8Array(32 * 256 + 8);
+let aheadView = new DataView(aheadBytes.buffer);
+let aheadChunks = new Float64Array(aheadBytes.buffer, 0, (32 * 256) / 8);
+let aheadCount = 0;
+let aheadNext = 0;
+let aheadSeed = 0;
+
+/** Flows per call to the SIMD hasher. */
+const PER_RUN = MAX_GROUPS * 4;
+
+/**
+ * Works out the Community IDs of `flows` whose addresses are IPv4 numbers, for the
+ * writeCommunityId calls that follow in the same order; until communityIdsDone.
+ */
+export function communityIdsAhead(flows: readonly CommunityIdInput[], seed = 0): void {
+  aheadCount = 0;
+  aheadNext = 0;
+  aheadSeed = seed;
+  if (flows.length < 2) return;
+  const x4 = sha1x4();
+  if (x4 === undefined) return;
+  const words = x4.words;
+  if (aheadBytes.length < flows.length * 32 + 8) {
+    aheadBytes = new Uint8Array(flows.length * 32 + 8);
+    aheadView = new DataView(aheadBytes.buffer);
+    aheadChunks = new Float64Array(aheadBytes.buffer, 0, flows.length * 4);
+  }
+  let lanes = 0;
+  for (let i = 0; i < flows.length; i++) {
+    const f = flows[i] as CommunityIdInput;
+    const src = f.srcIpv4;
+    const dst = f.dstIpv4;
+    // A flow no writer hashes (no protocol) would hold up the ones after it.
+    if (typeof src !== 'number' || typeof dst !== 'number' || typeof f.protocol !== 'number') {
+      continue;
+    }
+    const at = (lanes >> 2) * 64 + (lanes & 3);
+    if (!ipv4Words(f, src, dst, seed, words, at, 4)) continue;
+    ahead[aheadCount + lanes] = f;
+    if (++lanes === PER_RUN) {
+      hashLanes(x4.run, words, lanes);
+      lanes = 0;
+    }
+  }
+  if (lanes > 0) hashLanes(x4.run, words, lanes);
+}
+
+/** Hashes the `lanes` blocks placed and appends their texts. */
+function hashLanes(run: (groups: number) => void, words: Int32Array, lanes: number): void {
+  run((lanes + 3) >> 2);
+  const view = aheadView;
+  for (let j = 0; j < lanes; j++) {
+    const d = OUTPUT_AT + (j >> 2) * 20 + (j & 3);
+    const p = (aheadCount + j) * 32;
+    view.setUint32(p, 0x003a3122, true); // "1:
+    digestBase64At(
+      view,
+      p + 3,
+      words[d] as number,
+      words[d + 4] as number,
+      words[d + 8] as number,
+      words[d + 12] as number,
+      words[d + 16] as number,
+    );
+    view.setUint8(p + 31, 0x22);
+  }
+  aheadCount += lanes;
+}
+
+/** Forgets the flows communityIdsAhead worked out. */
+export function communityIdsDone(): void {
+  aheadCount = 0;
+  aheadNext = 0;
 }

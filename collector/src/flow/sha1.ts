@@ -381,3 +381,35 @@ export function sha1Base64Words(out: Uint8Array, off: number): void {
   put(out, off + 24, (e & 0xffff) << 8);
   out[off + 27] = 0x3d;
 }
+
+/** Two base64 characters of each 12-bit value, the first in the low byte. */
+const PAIRS = new Uint16Array(4096);
+for (let v = 0; v < 4096; v++) {
+  PAIRS[v] = (B64[v >>> 6] as number) | ((B64[v & 63] as number) << 8);
+}
+
+/** Four base64 characters of a 24-bit group, as one little-endian word. */
+const quad = (g: number) => (PAIRS[g >>> 12] as number) | ((PAIRS[g & 0xfff] as number) << 16);
+
+/**
+ * The base64 text of a digest's five words (28 characters, `=` padded) at `off` of
+ * `view`, a word store per four characters; 4 bytes past the text are written over.
+ */
+export function digestBase64At(
+  view: DataView,
+  off: number,
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+): void {
+  view.setUint32(off, quad(a >>> 8), true);
+  view.setUint32(off + 4, quad(((a & 0xff) << 16) | (b >>> 16)), true);
+  view.setUint32(off + 8, quad(((b & 0xffff) << 8) | (c >>> 24)), true);
+  view.setUint32(off + 12, quad(c & 0xffffff), true);
+  view.setUint32(off + 16, quad(d >>> 8), true);
+  view.setUint32(off + 20, quad(((d & 0xff) << 16) | (e >>> 16)), true);
+  view.setUint32(off + 24, quad((e & 0xffff) << 8), true);
+  view.setUint8(off + 27, 0x3d);
+}
