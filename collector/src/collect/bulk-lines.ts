@@ -15,11 +15,51 @@ import type { FlowRecord } from '../flow/record.js';
 const ACTION_ENDS = Array.from({ length: 256 }, (_, k) => new Text(`${k.toString(36)}"}}\n`));
 
 /**
- * The action line up to the record index: its `_id` is documentId(idPrefix, position, k)
- * (collect/indexer.ts), written as JSON (the prefix is escaped if need be).
+ * The action line up to the record index, as text: its `_id` is documentId(idPrefix,
+ * position, k) (collect/indexer.ts), written as JSON (the prefix is escaped if need be).
  */
 function actionPrefix(idPrefix: string, position: number): string {
   return `{"create":{"_id":${JSON.stringify(`${idPrefix}-${position.toString(36)}-`).slice(0, -1)}`;
+}
+
+const ACTION_HEAD = new Text('{"create":{"_id":');
+const BASE36 = Uint8Array.from('0123456789abcdefghijklmnopqrstuvwxyz', (c) => c.charCodeAt(0));
+const digits = new Uint8Array(16);
+
+/** `"<idPrefix>-` as JSON without its closing quote, for the last prefix seen. */
+let prefixOf: string | undefined;
+let prefixText = new Text('');
+
+/**
+ * actionPrefix written as bytes: the head and the escaped prefix as texts made once per
+ * prefix (one per collector), the position's base-36 digits one by one. Building the
+ * string and encoding it cost about as much as writing a document's ports and counters,
+ * per datagram; sFlow datagrams carry few records each.
+ */
+function writeActionPrefix(out: JsonOut, idPrefix: string, position: number): void {
+  if (!(Number.isSafeInteger(position) && position >= 0)) {
+    writeRaw(out, actionPrefix(idPrefix, position));
+    return;
+  }
+  if (idPrefix !== prefixOf) {
+    prefixText = new Text(JSON.stringify(`${idPrefix}-`).slice(0, -1));
+    prefixOf = idPrefix;
+  }
+  writeText(out, ACTION_HEAD);
+  writeText(out, prefixText);
+  let n = 0;
+  let x = position;
+  do {
+    const q = Math.floor(x / 36);
+    digits[n++] = BASE36[x - q * 36] as number;
+    x = q;
+  } while (x > 0);
+  out.reserve(n + 1);
+  const b = out.buf;
+  let p = out.pos;
+  while (n > 0) b[p++] = digits[--n] as number;
+  b[p++] = 0x2d; // -
+  out.pos = p;
 }
 
 /** Writes lines into `out` and notes where each ends. */
@@ -57,7 +97,7 @@ export class BulkLineWriter {
     for (let k = 0; k < records.length; k++) {
       if (prefixAt < 0) {
         prefixAt = out.pos;
-        writeRaw(out, actionPrefix(idPrefix, position));
+        writeActionPrefix(out, idPrefix, position);
         prefixEnd = out.pos;
       } else {
         // Word by word (TypedArray copyWithin is a call into the runtime that cost more

@@ -379,8 +379,8 @@ export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boo
 // Community IDs worked out ahead for a run of flows (a datagram's records, before their
 // documents are written), their SHA-1 blocks hashed four at a time (sha1x4.ts) instead
 // of one by one. writeCommunityId takes a text when the flow it is given is the next one
-// worked out, by identity; any other flow (addresses not both IPv4 numbers, written out
-// of order or twice) is hashed on its own, so a mismatch costs time, never a wrong ID.
+// worked out, by identity; any other flow (one written out of order or twice) is hashed
+// on its own, so a mismatch costs time, never a wrong ID.
 // communityIdsDone forgets them: records are recycled, and a record object of a later
 // datagram may be one of these with other contents.
 
@@ -395,10 +395,24 @@ let aheadSeed = 0;
 
 /** Flows per call to the SIMD hasher. */
 const PER_RUN = MAX_GROUPS * 4;
+/** Lanes whose words 5 to 14 a byte input set (ipv4Words leaves them to be zero). */
+const dirty = new Uint8Array(PER_RUN);
+
+/** INPUT's first n bytes (at most 40) as a padded block, word j at `at + 4j`. */
+function inputWords(n: number, w: Int32Array, at: number): void {
+  for (let j = 0; j < 16; j++) w[at + j * 4] = 0;
+  for (let i = 0; i < n; i++) {
+    const k = at + (i >> 2) * 4;
+    w[k] = (w[k] as number) | ((INPUT[i] as number) << (24 - ((i & 3) << 3)));
+  }
+  const k = at + (n >> 2) * 4;
+  w[k] = (w[k] as number) | (0x80 << (24 - ((n & 3) << 3)));
+  w[at + 60] = n << 3;
+}
 
 /**
- * Works out the Community IDs of `flows` whose addresses are IPv4 numbers, for the
- * writeCommunityId calls that follow in the same order; until communityIdsDone.
+ * Works out the Community IDs of `flows`, for the writeCommunityId calls that follow in
+ * the same order; until communityIdsDone.
  */
 export function communityIdsAhead(flows: readonly CommunityIdInput[], seed = 0): void {
   aheadCount = 0;
@@ -416,14 +430,25 @@ export function communityIdsAhead(flows: readonly CommunityIdInput[], seed = 0):
   let lanes = 0;
   for (let i = 0; i < flows.length; i++) {
     const f = flows[i] as CommunityIdInput;
+    // A flow no writer hashes (no protocol) would hold up the ones after it.
+    if (typeof f.protocol !== 'number') continue;
     const src = f.srcIpv4;
     const dst = f.dstIpv4;
-    // A flow no writer hashes (no protocol) would hold up the ones after it.
-    if (typeof src !== 'number' || typeof dst !== 'number' || typeof f.protocol !== 'number') {
-      continue;
-    }
     const at = (lanes >> 2) * 64 + (lanes & 3);
-    if (!ipv4Words(f, src, dst, seed, words, at, 4)) continue;
+    // writeCommunityId's two ways: the words from IPv4 numbers, else the input's bytes.
+    if (src !== undefined && dst !== undefined) {
+      if (typeof src !== 'number' || typeof dst !== 'number') continue;
+      if (!ipv4Words(f, src, dst, seed, words, at, 4)) continue;
+      if (dirty[lanes] === 1) {
+        for (let j = 5; j < 15; j++) words[at + j * 4] = 0;
+        dirty[lanes] = 0;
+      }
+    } else {
+      const n = hashInput(f, seed);
+      if (n === 0) continue;
+      inputWords(n, words, at);
+      dirty[lanes] = 1;
+    }
     ahead[aheadCount + lanes] = f;
     if (++lanes === PER_RUN) {
       hashLanes(x4.run, words, lanes);
