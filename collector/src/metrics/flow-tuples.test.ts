@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import fc from 'fast-check';
 import type { FlowRecord } from '../flow/record.js';
 import {
   FlowTotalsBuilder,
@@ -13,6 +14,7 @@ import {
   NO_TUPLE,
   TOTALS,
   TOTALS_COLUMNS,
+  TupleIndex,
 } from './flow-tuples.js';
 import { FlowMetrics, flowViews } from './flows.js';
 
@@ -243,4 +245,52 @@ test('the tuple map keeps every tuple apart, at the edges of the folded interfac
   assert.equal(map.get('192.0.2.1', 3, 2, 0), undefined, 'unknown input interface');
   assert.equal(map.get('192.0.2.1', 2 ** 31, 5, 0), undefined, 'unknown wide pair');
   assert.equal(map.get('192.0.2.1', 1, 2, 7), undefined, 'unknown leaf');
+});
+
+test('TupleIndex numbers tuples as a map by their full value would, through growth and collisions', () => {
+  // Tuples drawn from small ranges so that they repeat and share parts (one exporter's
+  // pair and leaf with another exporter's, and so on); interfaces now and then past the
+  // fold (2^15 - 1 and up, or not integers) and -1 (none sent); many exporters.
+  const ifArb = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: -1, max: 6 }) },
+    { weight: 1, arbitrary: fc.constantFrom(32766, 32767, 2 ** 20, 1.5, -2) },
+  );
+  const tupleArb = fc.tuple(
+    fc.integer({ min: 0, max: 30 }).map((n) => `192.0.2.${n}`),
+    ifArb,
+    ifArb,
+    fc.oneof(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 0, max: 3_000_000 })),
+  );
+  fc.assert(
+    fc.property(fc.array(tupleArb, { minLength: 1, maxLength: 3000 }), (tuples) => {
+      const index = new TupleIndex(4);
+      const want = new Map<string, number>();
+      for (const [e, a, b, leaf] of tuples) {
+        const key = JSON.stringify([e, a, b, leaf]);
+        const got = index.get(e, a, b, leaf);
+        assert.equal(got, want.get(key), key);
+        if (got === undefined) {
+          index.set(e, a, b, leaf, want.size);
+          want.set(key, want.size);
+        }
+      }
+      for (const [key, id] of want) {
+        const [e, a, b, leaf] = JSON.parse(key) as [string, number, number, number];
+        assert.equal(index.get(e, a, b, leaf), id, key);
+      }
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('TupleIndex tells apart tuples that differ only in their exporter, even in one probe chain', () => {
+  // A small table, so that the second exporter's lookups walk through the first's slots.
+  for (let leaf = 0; leaf < 200; leaf++) {
+    const index = new TupleIndex(4);
+    index.set('192.0.2.2', 3, 4, 999, 0);
+    index.set('192.0.2.1', 1, 2, leaf, 1);
+    assert.equal(index.get('192.0.2.2', 1, 2, leaf), undefined, `leaf ${leaf}`);
+    assert.equal(index.get('192.0.2.1', 1, 2, leaf), 1);
+    assert.equal(index.get('192.0.2.1', 2, 1, leaf), undefined, `swapped interfaces, leaf ${leaf}`);
+  }
 });
