@@ -195,6 +195,7 @@ function addressBytes(text: string, slot: 0 | 1): Uint8Array | undefined {
 const INPUT = new Uint8Array(40);
 const TEXT = Buffer.alloc(30);
 TEXT.write('1:');
+const TEXT_VIEW = new DataView(TEXT.buffer, TEXT.byteOffset, TEXT.byteLength);
 
 /** The ports of a flow's hash input (portsOf's answer; one object, reused). */
 const PORTS: { sport: number | undefined; dport: number | undefined; oneWay: boolean } = {
@@ -285,7 +286,7 @@ function hashInput(f: CommunityIdInput, seed: number): number {
 export function communityId(f: CommunityIdInput, seed = 0): string | undefined {
   const n = hashInput(f, seed);
   if (n === 0) return undefined;
-  sha1Base64Into(INPUT, n, TEXT, 2);
+  sha1Base64Into(INPUT, n, TEXT_VIEW, 2);
   return TEXT.toString('latin1', 0, 30);
 }
 
@@ -369,8 +370,8 @@ export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boo
   b[p] = 0x22;
   b[p + 1] = 0x31; // 1
   b[p + 2] = 0x3a; // :
-  if (n === 0) sha1Base64Words(b, p + 3);
-  else sha1Base64Into(INPUT, n, b, p + 3);
+  if (n === 0) sha1Base64Words(o.view, p + 3);
+  else sha1Base64Into(INPUT, n, o.view, p + 3);
   b[p + 31] = 0x22;
   o.pos = p + 32;
   return true;
@@ -386,9 +387,9 @@ export function writeCommunityId(o: JsonOut, f: CommunityIdInput, seed = 0): boo
 
 /** The flows worked out, in order; their texts (`"1:<base64>"`, 32 bytes each). */
 const ahead: CommunityIdInput[] = [];
-let aheadBytes = new Uint8Array(32 * 256 + 8);
+let aheadBytes = new Uint8Array(32 * 256);
 let aheadView = new DataView(aheadBytes.buffer);
-let aheadChunks = new Float64Array(aheadBytes.buffer, 0, (32 * 256) / 8);
+let aheadChunks = new Float64Array(aheadBytes.buffer);
 let aheadCount = 0;
 let aheadNext = 0;
 let aheadSeed = 0;
@@ -422,10 +423,10 @@ export function communityIdsAhead(flows: readonly CommunityIdInput[], seed = 0):
   const x4 = sha1x4();
   if (x4 === undefined) return;
   const words = x4.words;
-  if (aheadBytes.length < flows.length * 32 + 8) {
-    aheadBytes = new Uint8Array(flows.length * 32 + 8);
+  if (aheadBytes.length < flows.length * 32) {
+    aheadBytes = new Uint8Array(flows.length * 32);
     aheadView = new DataView(aheadBytes.buffer);
-    aheadChunks = new Float64Array(aheadBytes.buffer, 0, flows.length * 4);
+    aheadChunks = new Float64Array(aheadBytes.buffer);
   }
   let lanes = 0;
   for (let i = 0; i < flows.length; i++) {

@@ -1,5 +1,5 @@
 // SHA-1 (FIPS 180-4) of a message of at most 55 bytes, one 64-byte block, written as
-// base64 text straight into a byte buffer. It exists for Community ID, whose hash input
+// base64 text straight into a byte buffer (through a DataView of it). It exists for Community ID, whose hash input
 // is 12 to 40 bytes and is hashed for every flow document: calling into OpenSSL costs
 // more than the hash, and a string result would be copied again.
 //
@@ -12,6 +12,39 @@ const B64 = new TextEncoder().encode(
   'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
 );
 
+/** Two base64 characters of each 12-bit value, the first in the low byte. */
+const PAIRS = new Uint16Array(4096);
+for (let v = 0; v < 4096; v++) {
+  PAIRS[v] = (B64[v >>> 6] as number) | ((B64[v & 63] as number) << 8);
+}
+
+/** Four base64 characters of a 24-bit group, as one little-endian word. */
+const quad = (g: number) => (PAIRS[g >>> 12] as number) | ((PAIRS[g & 0xfff] as number) << 16);
+
+/**
+ * The base64 text of a digest's five words (28 characters, `=` padded) at `off` of
+ * `view`: 160 bits as six 24-bit groups and 16 bits padded to a seventh, a word store
+ * per group's four characters, the last character then `=`.
+ */
+export function digestBase64At(
+  view: DataView,
+  off: number,
+  a: number,
+  b: number,
+  c: number,
+  d: number,
+  e: number,
+): void {
+  view.setUint32(off, quad(a >>> 8), true);
+  view.setUint32(off + 4, quad(((a & 0xff) << 16) | (b >>> 16)), true);
+  view.setUint32(off + 8, quad(((b & 0xffff) << 8) | (c >>> 24)), true);
+  view.setUint32(off + 12, quad(c & 0xffffff), true);
+  view.setUint32(off + 16, quad(d >>> 8), true);
+  view.setUint32(off + 20, quad(((d & 0xff) << 16) | (e >>> 16)), true);
+  view.setUint32(off + 24, quad((e & 0xffff) << 8), true);
+  view.setUint8(off + 27, 0x3d);
+}
+
 /**
  * The padded block as 16 big-endian words, for a caller that has its message as words
  * already (Community ID of IPv4 addresses): fill it, then sha1Base64Words.
@@ -21,19 +54,11 @@ export const SHA1_WORDS = new Int32Array(16);
 /** Longest message one block holds (with the 0x80 marker and the 64-bit length). */
 export const SHA1_MAX_ONE_BLOCK = 55;
 
-/** Four base64 characters of a 24-bit group. */
-function put(out: Uint8Array, o: number, g: number): void {
-  out[o] = B64[g >>> 18] as number;
-  out[o + 1] = B64[(g >>> 12) & 63] as number;
-  out[o + 2] = B64[(g >>> 6) & 63] as number;
-  out[o + 3] = B64[g & 63] as number;
-}
-
 /**
  * Writes the base64 text of SHA-1(msg[0..len)) (28 characters, `=` padded) into `out`
  * at `off`. len must be at most SHA1_MAX_ONE_BLOCK.
  */
-export function sha1Base64Into(msg: Uint8Array, len: number, out: Uint8Array, off: number): void {
+export function sha1Base64Into(msg: Uint8Array, len: number, out: DataView, off: number): void {
   if (len > SHA1_MAX_ONE_BLOCK) throw new RangeError(`sha1Base64Into: ${len} bytes > 55`);
   // The padded block: message, the 0x80 marker, zeros, the bit length in the last word.
   const w = SHA1_WORDS;
@@ -50,7 +75,7 @@ export function sha1Base64Into(msg: Uint8Array, len: number, out: Uint8Array, of
  * Writes the base64 text of the SHA-1 of the one padded block in SHA1_WORDS (message,
  * the 0x80 marker, zeros, its bit length in word 15) into `out` at `off`.
  */
-export function sha1Base64Words(out: Uint8Array, off: number): void {
+export function sha1Base64Words(out: DataView, off: number): void {
   const m = SHA1_WORDS;
   let w0 = m[0] as number;
   let w1 = m[1] as number;
@@ -371,45 +396,5 @@ export function sha1Base64Words(out: Uint8Array, off: number): void {
   c = (c - 0x67452302) | 0;
   d = (d + 0x10325476) | 0;
   e = (e - 0x3c2d1e10) | 0;
-  // 160 bits: six 24-bit groups, then 16 bits padded to a group, 27 characters and =.
-  put(out, off, a >>> 8);
-  put(out, off + 4, ((a & 0xff) << 16) | (b >>> 16));
-  put(out, off + 8, ((b & 0xffff) << 8) | (c >>> 24));
-  put(out, off + 12, c & 0xffffff);
-  put(out, off + 16, d >>> 8);
-  put(out, off + 20, ((d & 0xff) << 16) | (e >>> 16));
-  put(out, off + 24, (e & 0xffff) << 8);
-  out[off + 27] = 0x3d;
-}
-
-/** Two base64 characters of each 12-bit value, the first in the low byte. */
-const PAIRS = new Uint16Array(4096);
-for (let v = 0; v < 4096; v++) {
-  PAIRS[v] = (B64[v >>> 6] as number) | ((B64[v & 63] as number) << 8);
-}
-
-/** Four base64 characters of a 24-bit group, as one little-endian word. */
-const quad = (g: number) => (PAIRS[g >>> 12] as number) | ((PAIRS[g & 0xfff] as number) << 16);
-
-/**
- * The base64 text of a digest's five words (28 characters, `=` padded) at `off` of
- * `view`, a word store per four characters; 4 bytes past the text are written over.
- */
-export function digestBase64At(
-  view: DataView,
-  off: number,
-  a: number,
-  b: number,
-  c: number,
-  d: number,
-  e: number,
-): void {
-  view.setUint32(off, quad(a >>> 8), true);
-  view.setUint32(off + 4, quad(((a & 0xff) << 16) | (b >>> 16)), true);
-  view.setUint32(off + 8, quad(((b & 0xffff) << 8) | (c >>> 24)), true);
-  view.setUint32(off + 12, quad(c & 0xffffff), true);
-  view.setUint32(off + 16, quad(d >>> 8), true);
-  view.setUint32(off + 20, quad(((d & 0xff) << 16) | (e >>> 16)), true);
-  view.setUint32(off + 24, quad((e & 0xffff) << 8), true);
-  view.setUint8(off + 27, 0x3d);
+  digestBase64At(out, off, a, b, c, d, e);
 }

@@ -149,26 +149,6 @@ export class FlowTupleMap<C> {
     }
     t.set(inIf, outIf, leaf, value);
   }
-
-  /** The value of the tuple of record `r` (see exporterOf). */
-  getRecord(r: FlowRecord): C | undefined {
-    return this.get(
-      exporterOf(r),
-      r.inInterface ?? NO_INTERFACE,
-      r.outInterface ?? NO_INTERFACE,
-      recordLeaf(r),
-    );
-  }
-
-  setRecord(r: FlowRecord, value: C): void {
-    this.set(
-      exporterOf(r),
-      r.inInterface ?? NO_INTERFACE,
-      r.outInterface ?? NO_INTERFACE,
-      recordLeaf(r),
-      value,
-    );
-  }
 }
 
 /**
@@ -378,10 +358,10 @@ export class FlowTotalsBuilder {
       return at;
     }
     this.unnumbered ??= new FlowTupleMap<number>();
-    let at = this.unnumbered.getRecord(r);
+    let at = this.unnumbered.get(exporter, inIf, outIf, leaf);
     if (at === undefined) {
       at = this.newRow(r, NO_TUPLE);
-      this.unnumbered.setRecord(r, at);
+      this.unnumbered.set(exporter, inIf, outIf, leaf, at);
     }
     return at;
   }
